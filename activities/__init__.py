@@ -1,0 +1,1 @@
+"""Side effects of the coaching workflow: evidence, drafting, persistence, decisions."""

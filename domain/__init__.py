@@ -1,0 +1,1 @@
+"""Shared pydantic models and pure helpers. Imports nothing of ours."""

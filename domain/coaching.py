@@ -1,0 +1,112 @@
+"""Inputs and outputs of the CoachingWorkflow, its updates, queries and activities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from domain.assessment import AssessmentStatus, Draft
+from domain.definitions import Cause, Opportunity, Rubric
+from domain.events import Change
+
+DecisionAction = Literal["approve", "override", "dismiss"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventRef(Model):
+    source: str
+    event_id: str
+    type: str
+    occurred_at: datetime
+    ticket_id: str
+    change: Change | None = None
+
+
+class CoachingInput(Model):
+    """Everything the workflow needs, resolved outside it: definitions are pinned here."""
+
+    opportunity: Opportunity
+    rubric: Rubric
+    event: EventRef
+
+
+class DraftRequest(Model):
+    workflow_id: str
+    rubric: Rubric
+    event: EventRef
+
+
+class SaveDraftRequest(Model):
+    workflow_id: str
+    opportunity: Opportunity
+    rubric: Rubric
+    event: EventRef
+    draft: Draft
+    drafted_at: datetime
+
+
+class SavedAssessment(Model):
+    assessment_id: int
+    status: AssessmentStatus
+    created: bool
+
+
+class LeadDecision(Model):
+    action: DecisionAction
+    lead: str = Field(min_length=1, max_length=200)
+    reason: str | None = Field(default=None, max_length=5000)
+    scores: dict[str, float] = Field(default_factory=dict)
+    causes: dict[str, Cause] = Field(default_factory=dict)
+    note: str | None = Field(default=None, max_length=20_000)
+
+    @model_validator(mode="after")
+    def _reason_when_needed(self) -> LeadDecision:
+        if self.action in ("override", "dismiss") and not (self.reason or "").strip():
+            raise ValueError(f"a reason is required to {self.action}")
+        if self.action != "override" and (self.scores or self.causes or self.note):
+            raise ValueError("scores, causes and note can only change with action 'override'")
+        if self.action == "override" and not (self.scores or self.causes or self.note):
+            raise ValueError("an override changes at least one score, cause or the note")
+        return self
+
+
+class CriterionChange(Model):
+    criterion_id: str
+    field: Literal["score", "cause"]
+    before: float | str | None
+    after: float | str | None
+
+
+class RecordDecisionRequest(Model):
+    workflow_id: str
+    request_id: str
+    assessment_id: int
+    decision: LeadDecision
+    changes: list[CriterionChange]
+    decided_at: AwareDatetime
+    new_status: AssessmentStatus
+
+
+class RecordedDecision(Model):
+    created: bool
+
+
+class DecisionResult(Model):
+    assessment_id: int
+    action: DecisionAction
+    lead: str
+    status: AssessmentStatus
+    decided_at: AwareDatetime
+    changes: list[CriterionChange] = Field(default_factory=list)
+
+
+class CoachingState(Model):
+    status: AssessmentStatus
+    assessment_id: int | None = None
+    draft: Draft | None = None
+    decision: DecisionResult | None = None

@@ -1,0 +1,12 @@
+"""Names and timeouts shared by workflows, activities, the worker and the starter."""
+
+from datetime import timedelta
+
+DEFAULT_TASK_QUEUE = "coachflow"
+
+DRAFT_ASSESSMENT = "draft_assessment"
+SAVE_DRAFT = "save_draft"
+RECORD_DECISION = "record_decision"
+
+LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=30)
+ACTIVITY_MAX_INTERVAL = timedelta(seconds=30)

@@ -1,0 +1,78 @@
+"""The variables CEL expressions see: `event`, `ticket`, `change` (and `evidence` in rubrics)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.events import TicketEvent
+
+EVENT_VARIABLES = ("event", "ticket", "change")
+
+
+def event_context(event: TicketEvent) -> dict[str, Any]:
+    return {
+        "event": {
+            "event_id": event.event_id,
+            "source": event.source,
+            "type": event.type,
+            "occurred_at": event.occurred_at.isoformat(),
+        },
+        "ticket": event.ticket.model_dump(mode="json"),
+        "change": event.change.model_dump(mode="json", by_alias=True) if event.change else None,
+    }
+
+
+SAMPLE_EVENT = TicketEvent.model_validate(
+    {
+        "event_id": "sample-1",
+        "source": "generic",
+        "type": "csat.received",
+        "occurred_at": "2026-11-20T10:15:00Z",
+        "ticket": {
+            "id": "1",
+            "subject": "Refund not received",
+            "status": "solved",
+            "channel": "email",
+            "priority": "normal",
+            "queue": "billing",
+            "product_area": "invoices",
+            "customer_segment": "smb",
+            "tags": ["refund"],
+            "created_at": "2026-11-18T08:00:00Z",
+            "solved_at": "2026-11-19T16:02:00Z",
+            "agent": {"id": "a-1", "name": "Agent", "team": "tier1"},
+            "requester": {"id": "c-1", "name": "Customer", "email": "c@example.org"},
+            "participants": [{"id": "c-2", "name": "Other"}],
+            "metrics": {
+                "first_response_minutes": 30,
+                "resolution_minutes": 600,
+                "reassignment_count": 1,
+                "reopens": 0,
+            },
+            "queue_backlog_per_agent": 6,
+            "csat": {
+                "score": 1,
+                "scale": 5,
+                "comment": "slow",
+                "received_at": "2026-11-20T10:15:00Z",
+            },
+            "messages": [
+                {
+                    "id": "m1",
+                    "author": {"id": "c-1", "role": "customer"},
+                    "public": True,
+                    "created_at": "2026-11-18T08:00:00Z",
+                    "body": "Hello",
+                }
+            ],
+            "kb_articles": [
+                {"id": "kb-1", "title": "T", "url": "u", "updated_at": "2026-01-01T00:00:00Z"}
+            ],
+            "policies": [{"id": "p", "version": "1", "ambiguous": False}],
+            "escalations": [{"at": "2026-11-19T00:00:00Z", "to": "tier2", "reason": "r"}],
+        },
+        "change": {"field": "assignee", "from": "a-1", "to": "a-2"},
+    }
+)
+
+SAMPLE_CONTEXT = event_context(SAMPLE_EVENT)

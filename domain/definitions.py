@@ -1,0 +1,163 @@
+"""File formats of opportunities (DESIGN §4) and rubrics (DESIGN §5).
+
+Structure only: CEL compilation and cross-file checks live in `opportunities/` and `rubrics/`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.durations import Duration
+
+Cause = Literal["agent_behavior", "policy", "product", "documentation", "staffing", "process"]
+IDENT = r"^[a-z0-9][a-z0-9_-]*$"
+RUBRIC_REF = r"^[a-z0-9][a-z0-9_-]*(@[0-9]+)?$"
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SampleSpec(Spec):
+    rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    always_for_teams: list[str] = Field(default_factory=list)
+
+
+class DedupeSpec(Spec):
+    per: Literal["ticket", "ticket+occurrence"] = "ticket"
+    within: Duration = timedelta(days=30)
+
+
+class ReviewSpec(Spec):
+    by: str = "team-lead"
+    due: Duration = timedelta(days=3)
+    escalate_to: str | None = None
+
+
+class LearningTaskSpec(Spec):
+    id: str = Field(pattern=IDENT)
+    title: str = Field(min_length=1)
+    skill: str | None = None
+    due: Duration = timedelta(days=14)
+    if_failed: list[str] = Field(default_factory=list)
+
+
+class SurveySpec(Spec):
+    coach: str | None = None
+    trainee: str | None = None
+
+
+class Opportunity(Spec):
+    id: str = Field(pattern=IDENT, max_length=100)
+    name: str = Field(min_length=1)
+    description: str | None = None
+    version: int = Field(ge=1)
+    enabled: bool = True
+    on: list[str] = Field(min_length=1)
+    when: str = "true"
+    rubric: str = Field(pattern=RUBRIC_REF)
+    sample: SampleSpec = Field(default_factory=SampleSpec)
+    dedupe: DedupeSpec = Field(default_factory=DedupeSpec)
+    review: ReviewSpec = Field(default_factory=ReviewSpec)
+    learning_tasks: list[LearningTaskSpec] = Field(default_factory=list)
+    surveys: SurveySpec = Field(default_factory=SurveySpec)
+    virtual_coach: bool = False
+
+    @property
+    def rubric_id(self) -> str:
+        return self.rubric.split("@", 1)[0]
+
+    @property
+    def rubric_version(self) -> int | None:
+        _, _, version = self.rubric.partition("@")
+        return int(version) if version else None
+
+
+MessageSet = Literal["agent_public", "agent_internal", "agent_all", "customer", "all_public"]
+
+
+class MetricCheck(Spec):
+    kind: Literal["metric"]
+    metric: Literal["first_response_minutes", "resolution_minutes", "reassignment_count", "reopens"]
+    max: float | dict[str, float] | None = None
+    min: float | dict[str, float] | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> MetricCheck:
+        if self.max is None and self.min is None:
+            raise ValueError("a metric check needs `max` or `min`")
+        return self
+
+
+class PhrasesCheck(Spec):
+    kind: Literal["phrases"]
+    in_: MessageSet = Field(default="agent_public", alias="in")
+    any: list[str] = Field(default_factory=list)
+    none: list[str] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _some_phrases(self) -> PhrasesCheck:
+        if not self.any and not self.none:
+            raise ValueError("a phrases check needs `any` (expected) or `none` (forbidden) phrases")
+        if any(not p.strip() for p in [*self.any, *self.none]):
+            raise ValueError("a phrase cannot be empty")
+        return self
+
+
+class InternalNoteCheck(Spec):
+    kind: Literal["internal_note"]
+    min_words: int = Field(default=15, ge=1, le=1000)
+
+
+CheckSpec = Annotated[MetricCheck | PhrasesCheck | InternalNoteCheck, Field(discriminator="kind")]
+
+
+class Reattribution(Spec):
+    when: str = Field(min_length=1)
+    cause: Cause
+
+
+class Criterion(Spec):
+    id: str = Field(pattern=IDENT, max_length=100)
+    name: str = Field(min_length=1)
+    description: str | None = None
+    weight: float = Field(default=1.0, gt=0)
+    critical: bool = False
+    applies_when: str | None = None
+    check: CheckSpec
+    cause: Cause = "agent_behavior"
+    reattribute: list[Reattribution] = Field(default_factory=list)
+    coaching: str | None = None
+
+
+class Rubric(Spec):
+    id: str = Field(pattern=IDENT, max_length=100)
+    name: str | None = None
+    version: int = Field(ge=1)
+    status: Literal["draft", "approved", "retired"]
+    approved_by: str | None = None
+    pass_score: float = Field(default=0.8, ge=0, le=1)
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rubric:
+        seen: set[str] = set()
+        for criterion in self.criteria:
+            if criterion.id in seen:
+                raise ValueError(f"criterion id {criterion.id!r} appears twice")
+            seen.add(criterion.id)
+        if self.status == "approved" and not self.approved_by:
+            raise ValueError("an approved rubric names who approved it in `approved_by`")
+        return self
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    def criterion(self, criterion_id: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)

@@ -1,0 +1,113 @@
+"""Load a YAML file and remember the line of every key, so problems can say `path:line:`.
+
+Booleans follow YAML 1.2 (`true`/`false` only): `on:` and `yes:` stay strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class YamlDocument:
+    path: str
+    data: Any
+    lines: dict[tuple[str | int, ...], int] = field(default_factory=dict)
+
+    def line_of(self, loc: tuple[str | int, ...]) -> int:
+        """The line of the deepest part of `loc` that exists in the file."""
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return 1
+
+    def problem(self, loc: tuple[str | int, ...], message: str) -> Problem:
+        return Problem(self.path, self.line_of(loc), message)
+
+
+def _index(node: yaml.Node, loc: tuple, lines: dict, problems: list[Problem], path: str) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                problems.append(
+                    Problem(path, key_node.start_mark.line + 1, f"duplicate key {key!r}")
+                )
+            seen.add(key)
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            _index(value_node, (*loc, key), lines, problems, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, (*loc, i), lines, problems, path)
+
+
+class YamlError(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = problems
+
+
+def load_yaml(path: Path, display: str | None = None) -> YamlDocument:
+    """Parse one YAML document; raises YamlError with located problems."""
+    shown = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise YamlError(
+            [Problem(shown, 1, f"cannot read file: {exc.__class__.__name__}")]
+        ) from None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise YamlError([Problem(shown, 1, "the file is empty")])
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise YamlError(
+            [Problem(shown, line, f"invalid YAML: {exc.problem or exc.context}")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlError([Problem(shown, 1, f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    lines: dict = {}
+    duplicates: list[Problem] = []
+    _index(node, (), lines, duplicates, shown)
+    if duplicates:
+        raise YamlError(duplicates)
+    return YamlDocument(path=shown, data=data, lines=lines)

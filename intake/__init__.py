@@ -1,0 +1,1 @@
+"""Help-desk adapters: translate source payloads into canonical TicketEvents. Nothing else."""

@@ -1,0 +1,65 @@
+"""Load and validate rubric files (`rubrics/*.yaml`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from domain.definitions import Rubric
+from domain.errors import field_errors
+from domain.expressions import Expression, ExpressionError, compile_expression
+from domain.yamlsource import Problem, YamlDocument, YamlError, load_yaml
+from rubrics.case import SAMPLE_CASE
+
+RUBRIC_VARIABLES = ("event", "ticket", "change", "evidence")
+
+
+@lru_cache(maxsize=1024)
+def rubric_expression(source: str) -> Expression:
+    return compile_expression(source, RUBRIC_VARIABLES, SAMPLE_CASE.context())
+
+
+def _expression_problems(doc: YamlDocument, rubric: Rubric) -> list[Problem]:
+    problems = []
+    for i, criterion in enumerate(rubric.criteria):
+        sources = []
+        if criterion.applies_when is not None:
+            sources.append((("criteria", i, "applies_when"), criterion.applies_when))
+        for j, rule in enumerate(criterion.reattribute):
+            sources.append((("criteria", i, "reattribute", j, "when"), rule.when))
+        for loc, source in sources:
+            try:
+                rubric_expression(source)
+            except ExpressionError as exc:
+                problems.append(doc.problem(loc, str(exc)))
+    return problems
+
+
+def parse_rubric(doc: YamlDocument) -> tuple[Rubric | None, list[Problem]]:
+    if not isinstance(doc.data, dict):
+        return None, [doc.problem((), "a rubric file is a mapping of keys to values")]
+    try:
+        rubric = Rubric.model_validate(doc.data)
+    except ValidationError as exc:
+        return None, [
+            doc.problem(e.loc, f"{e.path}: {e.message}") for e in field_errors(exc, ("check",))
+        ]
+    problems = _expression_problems(doc, rubric)
+    stem = Path(doc.path).stem
+    if stem not in (rubric.id, rubric.ref):
+        problems.append(
+            doc.problem(
+                ("id",), f"file name {stem!r} must be the rubric id {rubric.id!r} or {rubric.ref!r}"
+            )
+        )
+    return (None if problems else rubric), problems
+
+
+def load_rubric(path: Path, display: str | None = None) -> tuple[Rubric | None, list[Problem]]:
+    try:
+        doc = load_yaml(path, display)
+    except YamlError as exc:
+        return None, exc.problems
+    return parse_rubric(doc)

@@ -1,0 +1,1 @@
+"""Runtime wiring: settings, Temporal client and embedded server, worker, intake, CLI."""

@@ -1,0 +1,215 @@
+"""`python starter.py COMMAND`: the command-line interface (DESIGN §8)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from domain.coaching import LeadDecision
+from domain.errors import field_errors
+from intake.errors import IntakeError
+from intake.generic import read_export
+from opportunities.catalog import Catalog
+from service import commands
+from service.settings import Settings
+
+SOURCES = ("generic",)
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from service.runtime import catalog_for
+
+    catalog = catalog_for(settings)
+    if args.json:
+        _print_json(
+            {
+                "ok": not catalog.problems,
+                "problems": [str(p) for p in catalog.problems],
+                "opportunities": sorted(catalog.opportunities),
+                "rubrics": sorted(catalog.rubrics),
+            }
+        )
+        return 1 if catalog.problems else 0
+    for problem in catalog.problems:
+        print(problem)
+    summary = f"{len(catalog.opportunities)} opportunities, {len(catalog.rubrics)} rubric versions"
+    if catalog.problems:
+        print(f"{len(catalog.problems)} problem(s); {summary} valid", file=sys.stderr)
+        return 1
+    print(f"ok: {summary}")
+    return 0
+
+
+def _require_valid(catalog: Catalog) -> None:
+    if catalog.problems:
+        for problem in catalog.problems:
+            print(problem, file=sys.stderr)
+        raise SystemExit("the definitions have problems; fix them (see `starter.py check`)")
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    events, invalid = [], 0
+    for _where, parsed in read_export(path, source=args.source):
+        if isinstance(parsed, IntakeError):
+            invalid += 1
+            print(f"rejected {parsed}", file=sys.stderr)
+        else:
+            events.append(parsed)
+    summary = asyncio.run(commands.ingest(settings, events, wait=not args.no_wait, quiet=args.json))
+    summary["invalid"] = invalid
+    if args.json:
+        _print_json(summary)
+    else:
+        print(commands.ingest_line(summary))
+    return 1 if invalid else 0
+
+
+def _queue(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(commands.queue(settings, args))
+
+
+def _show(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(commands.show(settings, args.id, args.json))
+
+
+def _decide(args: argparse.Namespace, settings: Settings) -> int:
+    def pairs(items: list[str], name: str, convert):
+        out = {}
+        for item in items or []:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise SystemExit(f"--{name} takes CRITERION=VALUE, got {item!r}")
+            try:
+                out[key] = convert(value)
+            except ValueError:
+                raise SystemExit(f"--{name} {key}: {value!r} is not a valid value") from None
+        return out
+
+    try:
+        decision = LeadDecision(
+            action=args.action,
+            lead=args.lead,
+            reason=args.reason,
+            scores=pairs(args.score, "score", float),
+            causes=pairs(args.cause, "cause", str),
+            note=args.note,
+        )
+    except ValidationError as exc:
+        for error in field_errors(exc):
+            print(f"invalid decision: {error}", file=sys.stderr)
+        return 2
+    return asyncio.run(commands.decide(settings, args.id, decision, args.request_id, args.json))
+
+
+def _metrics(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(commands.metrics(settings, args.since, args.json))
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from service.demo import run_demo
+
+    return asyncio.run(run_demo(settings, count=args.count))
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(commands.dev(settings, args.port))
+
+
+def _date(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-11-01") from None
+    if value.tzinfo is None:
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="starter.py", description="coachflow command line")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run the embedded stack end to end on bundled sample tickets")
+    p.add_argument("--count", type=int, default=100, help="how many sample conversations")
+    p.set_defaults(run=_demo)
+
+    p = sub.add_parser("dev", help="run the Temporal dev server and a worker until stopped")
+    p.add_argument("--port", type=int, default=7233)
+    p.set_defaults(run=_dev)
+
+    p = sub.add_parser("ingest", help="ingest an export file of events")
+    p.add_argument("file")
+    p.add_argument("--source", choices=SOURCES, default="generic")
+    p.add_argument("--no-wait", action="store_true", help="do not wait for the drafts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("check", help="validate opportunity and rubric files")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_check)
+
+    p = sub.add_parser("queue", help="list what awaits review")
+    p.add_argument(
+        "--status", action="append", help="repeatable; default: awaiting_review, stopped"
+    )
+    p.add_argument("--all", action="store_true", help="every status")
+    p.add_argument("--opportunity")
+    p.add_argument("--agent")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_queue)
+
+    p = sub.add_parser("show", help="show one assessment (numeric id or workflow id)")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_show)
+
+    p = sub.add_parser("decide", help="the lead's decision on an assessment")
+    p.add_argument("id")
+    p.add_argument("action", choices=("approve", "override", "dismiss"))
+    p.add_argument("--lead", required=True)
+    p.add_argument("--reason")
+    p.add_argument("--score", action="append", metavar="CRITERION=SCORE")
+    p.add_argument("--cause", action="append", metavar="CRITERION=CAUSE")
+    p.add_argument("--note")
+    p.add_argument(
+        "--request-id",
+        default=None,
+        help="idempotency key: the same key twice applies the decision once",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_decide)
+
+    p = sub.add_parser("metrics", help="print the coaching metrics")
+    p.add_argument("--since", type=_date)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_metrics)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "request_id", "") is None:
+        args.request_id = uuid.uuid4().hex
+    try:
+        return args.run(args, Settings())
+    except KeyboardInterrupt:
+        return 130

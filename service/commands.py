@@ -1,0 +1,258 @@
+"""The async bodies of the CLI commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.assessment import OPEN_STATUSES
+from domain.coaching import LeadDecision
+from domain.events import TicketEvent
+from service import render
+from service.intake import IngestResult, Intake
+from service.runtime import catalog_for, connect, open_store
+from service.settings import Settings
+from store.assessments import (
+    decisions_of,
+    get_assessment,
+    list_assessments,
+    queue_counts,
+    results_of,
+)
+from store.metrics import compute_metrics
+from store.models import AssessmentRow
+from workflows.coaching import CoachingWorkflow
+
+DECISION_TIMEOUT_SECONDS = 60
+
+
+def summarize(results: list[IngestResult]) -> dict:
+    return {
+        "events": len(results),
+        "matched": sum(len(r.matched) for r in results),
+        "started": sum(len(r.started) for r in results),
+        "duplicates": sum(len(r.duplicates) for r in results),
+    }
+
+
+def ingest_line(summary: dict) -> str:
+    return (
+        f"events {summary['events']} · matched {summary['matched']} · workflows started "
+        f"{summary['started']} · duplicates {summary['duplicates']} · invalid "
+        f"{summary.get('invalid', 0)}"
+    )
+
+
+class Progress:
+    """One line that rewrites itself on a terminal, and a few plain lines elsewhere."""
+
+    def __init__(self, label: str, total: int, quiet: bool = False):
+        self.label, self.total, self.quiet = label, total, quiet
+        self.tty = sys.stderr.isatty()
+        self.last = -1.0
+
+    def update(self, done: int) -> None:
+        if self.quiet or self.total == 0:
+            return
+        now = time.monotonic()
+        final = done >= self.total
+        if not final and now - self.last < (0.1 if self.tty else 2.0):
+            return
+        self.last = now
+        end = "\n" if final or not self.tty else ""
+        print(f"\r{self.label} {done}/{self.total}", end=end, file=sys.stderr, flush=True)
+
+
+async def wait_for_drafts(
+    sessions: async_sessionmaker,
+    workflow_ids: list[str],
+    quiet: bool = False,
+    give_up_after: float = 600,
+) -> int:
+    """Wait until every workflow has written its assessment; returns how many did."""
+    progress = Progress("drafts in the review queue", len(workflow_ids), quiet)
+    wanted = set(workflow_ids)
+    deadline = time.monotonic() + give_up_after
+    done = 0
+    while wanted:
+        async with sessions() as session:
+            ids = list(wanted)
+            found = 0
+            for i in range(0, len(ids), 500):
+                found += (
+                    await session.execute(
+                        select(func.count())
+                        .select_from(AssessmentRow)
+                        .where(AssessmentRow.workflow_id.in_(ids[i : i + 500]))
+                    )
+                ).scalar_one()
+        done = found
+        progress.update(done)
+        if done >= len(wanted) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    return done
+
+
+async def ingest(
+    settings: Settings, events: Iterable[TicketEvent], wait: bool = True, quiet: bool = False
+) -> dict:
+    events = list(events)
+    catalog = catalog_for(settings)
+    if catalog.problems:
+        raise SystemExit("the definitions have problems; run `starter.py check`")
+    async with open_store(settings) as sessions, connect(settings, sessions) as conn:
+        intake = Intake(
+            conn.client,
+            sessions,
+            catalog,
+            settings.task_queue,
+            eager_start=conn.in_process_worker,
+            concurrency=settings.start_concurrency,
+        )
+        progress = Progress("events ingested", len(events), quiet)
+        results = await intake.ingest_many(events, lambda done, _r: progress.update(done))
+        started = [w for r in results for w in r.started]
+        if wait or conn.in_process_worker:
+            await wait_for_drafts(sessions, started, quiet)
+    return summarize(results)
+
+
+def _row_dict(row: AssessmentRow) -> dict:
+    return {c.name: getattr(row, c.name) for c in AssessmentRow.__table__.columns}
+
+
+async def queue(settings: Settings, args: argparse.Namespace) -> int:
+    statuses = None if args.all else (args.status or list(OPEN_STATUSES))
+    async with open_store(settings) as sessions, sessions() as session:
+        rows = await list_assessments(
+            session, statuses, args.opportunity, args.agent, args.limit, args.offset
+        )
+        counts = await queue_counts(session)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "items": [_row_dict(r) for r in rows],
+                    "counts": [{"opportunity": o, "status": s, "count": n} for o, s, n in counts],
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return 0
+    print(render.counts_table(counts) if counts else "No assessments yet.")
+    print()
+    print(render.queue_table(rows))
+    return 0
+
+
+async def show(settings: Settings, key: str, as_json: bool) -> int:
+    async with open_store(settings) as sessions, sessions() as session:
+        row = await get_assessment(session, key)
+        if row is None:
+            print(f"no assessment {key!r}", file=sys.stderr)
+            return 1
+        results = await results_of(session, row.id)
+        decisions = await decisions_of(session, row.id)
+    if as_json:
+        data = _row_dict(row)
+        data["results"] = [
+            {c.name: getattr(r, c.name) for c in r.__table__.columns} for r in results
+        ]
+        data["decisions"] = [
+            {c.name: getattr(d, c.name) for c in d.__table__.columns} for d in decisions
+        ]
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        print(render.assessment_text(row, results, decisions))
+    return 0
+
+
+async def decide(
+    settings: Settings, key: str, decision: LeadDecision, request_id: str, as_json: bool
+) -> int:
+    async with open_store(settings) as sessions:
+        async with sessions() as session:
+            row = await get_assessment(session, key)
+        if row is None:
+            print(f"no assessment {key!r}", file=sys.stderr)
+            return 1
+        if row.status not in OPEN_STATUSES:
+            print(f"assessment {row.id} is {row.status}; it was already decided", file=sys.stderr)
+            return 1
+        async with connect(settings, sessions) as conn:
+            handle = conn.client.get_workflow_handle(row.workflow_id)
+            try:
+                result = await asyncio.wait_for(
+                    handle.execute_update(CoachingWorkflow.decide, decision, id=request_id),
+                    DECISION_TIMEOUT_SECONDS,
+                )
+            except WorkflowUpdateFailedError as exc:
+                cause = exc.cause
+                message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+                print(f"decision rejected: {message}", file=sys.stderr)
+                return 1
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    print(f"assessment {row.id}: its workflow is closed or gone", file=sys.stderr)
+                    return 1
+                raise
+            except TimeoutError:
+                print(
+                    "no worker answered within a minute; is `python worker.py` running?",
+                    file=sys.stderr,
+                )
+                return 1
+    if as_json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print(
+            f"assessment {result.assessment_id}: {result.action} by {result.lead} "
+            f"-> {result.status}"
+            + (f" ({len(result.changes)} change(s))" if result.changes else "")
+        )
+    return 0
+
+
+async def metrics(settings: Settings, since: datetime | None, as_json: bool) -> int:
+    async with open_store(settings) as sessions, sessions() as session:
+        values = await compute_metrics(session, since=since)
+    print(values.model_dump_json(indent=2) if as_json else render.metrics_text(values))
+    return 0
+
+
+async def dev(settings: Settings, port: int) -> int:
+    if settings.temporal_address:
+        raise SystemExit(
+            "`dev` runs the embedded stack; unset TEMPORAL_ADDRESS "
+            "or run `python worker.py` against your server"
+        )
+    async with (
+        open_store(settings) as sessions,
+        connect(settings, sessions, port=port, ui=True) as conn,
+    ):
+        if not conn.in_process_worker:
+            raise SystemExit(f"a dev server already runs at {conn.address}")
+        settings.dev_server_file.write_text(json.dumps({"address": conn.address}))
+        print(
+            f"Temporal dev server on {conn.address} (UI http://127.0.0.1:{port + 1000}), "
+            f"data in {settings.data_dir}/; worker on task queue {settings.task_queue!r}."
+        )
+        print("Other starter.py commands in this folder use this server. Ctrl-C stops it.")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            settings.dev_server_file.unlink(missing_ok=True)
+    return 0

@@ -1,0 +1,129 @@
+"""From a validated event to coaching workflows: store, match, dedupe, start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain.coaching import CoachingInput, EventRef
+from domain.events import TicketEvent
+from opportunities.catalog import Catalog
+from opportunities.matcher import Match, match_event
+from store.starts import StartPlan, plan_start, record_start
+from store.tickets import upsert_event
+from workflows.coaching import CoachingWorkflow
+
+
+class IngestResult(BaseModel):
+    event_id: str
+    matched: list[str] = Field(default_factory=list)
+    started: list[str] = Field(default_factory=list)
+    duplicates: list[str] = Field(default_factory=list)
+    skipped: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass
+class Intake:
+    client: Client
+    sessions: async_sessionmaker
+    catalog: Catalog
+    task_queue: str
+    eager_start: bool = False
+    concurrency: int = 50
+
+    async def ingest(self, event: TicketEvent) -> IngestResult:
+        async with self.sessions() as session, session.begin():
+            await upsert_event(session, event)
+        result = IngestResult(event_id=event.event_id)
+        for match in match_event(event, self.catalog):
+            if not match.matched:
+                result.skipped[match.opportunity_id] = match.outcome + (
+                    f": {match.detail}" if match.detail else ""
+                )
+                continue
+            result.matched.append(match.opportunity_id)
+            workflow_id, duplicate = await self._start(event, match)
+            (result.duplicates if duplicate else result.started).append(workflow_id)
+        return result
+
+    async def _start(self, event: TicketEvent, match: Match) -> tuple[str, bool]:
+        """Concurrent deliveries plan the same workflow id; Temporal lets only one start."""
+        opportunity = self.catalog.opportunities[match.opportunity_id]
+        async with self.sessions() as session:
+            plan = await plan_start(
+                session,
+                match.dedupe_key,
+                event.source,
+                event.event_id,
+                event.occurred_at,
+                opportunity.dedupe.within,
+            )
+        if plan.duplicate_of:
+            return plan.duplicate_of, True
+        duplicate = not await self._start_workflow(event, match, plan)
+        async with self.sessions() as session, session.begin():
+            await record_start(
+                session,
+                plan,
+                match.dedupe_key,
+                opportunity.id,
+                event.source,
+                event.event_id,
+                event.occurred_at,
+            )
+        return plan.workflow_id, duplicate
+
+    async def _start_workflow(self, event: TicketEvent, match: Match, plan: StartPlan) -> bool:
+        opportunity = self.catalog.opportunities[match.opportunity_id]
+        payload = CoachingInput(
+            opportunity=opportunity,
+            rubric=self.catalog.rubric_for(opportunity),
+            event=EventRef(
+                source=event.source,
+                event_id=event.event_id,
+                type=event.type,
+                occurred_at=event.occurred_at,
+                ticket_id=event.ticket.id,
+                change=event.change,
+            ),
+        )
+        try:
+            await self.client.start_workflow(
+                CoachingWorkflow.run,
+                payload,
+                id=plan.workflow_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                request_eager_start=self.eager_start,
+            )
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
+
+    async def ingest_many(
+        self,
+        events: Iterable[TicketEvent],
+        progress: Callable[[int, IngestResult], None] | None = None,
+    ) -> list[IngestResult]:
+        """Bounded concurrency: the dev server's single SQLite connection dislikes bursts."""
+        gate = asyncio.Semaphore(self.concurrency)
+        done = 0
+
+        async def one(event: TicketEvent) -> IngestResult:
+            nonlocal done
+            async with gate:
+                result = await self.ingest(event)
+            done += 1
+            if progress:
+                progress(done, result)
+            return result
+
+        return list(await asyncio.gather(*(one(e) for e in events)))

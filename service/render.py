@@ -1,0 +1,138 @@
+"""Plain-text views of the queue, an assessment and the metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from store.metrics import Metrics
+from store.models import AssessmentRow, CriterionResultRow, DecisionRow
+
+
+def _age(then: datetime, now: datetime | None = None) -> str:
+    seconds = int(((now or datetime.now(UTC)) - then).total_seconds())
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
+def _score(row: AssessmentRow) -> str:
+    if row.score is None or not row.max_score:
+        return "-"
+    return f"{row.score:g}/{row.max_score:g}"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def queue_table(rows: list[AssessmentRow]) -> str:
+    if not rows:
+        return "The review queue is empty."
+    return table(
+        ["id", "pri", "status", "opportunity", "ticket", "agent", "score", "conf", "age", "flags"],
+        [
+            [
+                str(r.id),
+                str(r.priority),
+                r.status,
+                r.opportunity_id,
+                f"{r.source}/{r.ticket_external_id}",
+                r.agent_name or r.agent_id or "-",
+                _score(r),
+                f"{r.confidence:.2f}",
+                _age(r.created_at),
+                ",".join(r.flags) or "-",
+            ]
+            for r in rows
+        ],
+    )
+
+
+def counts_table(counts: list[tuple[str, str, int]]) -> str:
+    states = sorted({s for _, s, _ in counts})
+    opportunities = sorted({o for o, _, _ in counts})
+    grid = {(o, s): n for o, s, n in counts}
+    rows = [
+        [
+            o,
+            *(str(grid.get((o, s), 0)) for s in states),
+            str(sum(grid.get((o, s), 0) for s in states)),
+        ]
+        for o in opportunities
+    ]
+    rows.append(
+        [
+            "total",
+            *(str(sum(grid.get((o, s), 0) for o in opportunities)) for s in states),
+            str(sum(n for _, _, n in counts)),
+        ]
+    )
+    return table(["opportunity", *states, "total"], rows)
+
+
+def assessment_text(
+    row: AssessmentRow, results: list[CriterionResultRow], decisions: list[DecisionRow]
+) -> str:
+    out = [
+        f"Assessment {row.id}  [{row.status}]  priority {row.priority}",
+        f"  workflow     {row.workflow_id}",
+        f"  ticket       {row.source}/{row.ticket_external_id}  ({row.event_type})",
+        f"  agent        {row.agent_name or '-'} ({row.agent_id or '-'}), team {row.team or '-'}",
+        f"  opportunity  {row.opportunity_id} v{row.opportunity_version}  "
+        f"rubric {row.rubric_id}@{row.rubric_version}",
+        f"  score        {_score(row)}  passed={row.passed}  confidence={row.confidence:.2f}",
+        f"  flags        {', '.join(row.flags) or '-'}",
+    ]
+    if row.stop_reason:
+        out.append(f"  stopped      {row.stop_reason}")
+    out += ["", row.summary, ""]
+    for r in results:
+        cause = f"  cause: {r.cause}" if r.cause else ""
+        out.append(f"  [{r.status:>14}] {r.criterion_id} {r.score:g}/{r.max_score:g}{cause}")
+        out.append(f"                   {r.explanation}")
+        for ev in r.evidence:
+            if ev.get("kind") == "message":
+                out.append(f'                   > {ev["message_id"]}: "{ev["quote"]}"')
+            else:
+                threshold = (
+                    f" ({ev.get('bound')} {ev.get('threshold')})"
+                    if ev.get("threshold") is not None
+                    else ""
+                )
+                value = "missing" if ev.get("value") is None else f"{ev['value']:g}"
+                out.append(f"                   > {ev['metric']} = {value}{threshold}")
+    for d in decisions:
+        out += ["", f"Decision: {d.action} by {d.lead} at {d.decided_at:%Y-%m-%d %H:%M} UTC"]
+        if d.reason:
+            out.append(f"  reason: {d.reason}")
+        for c in d.changes:
+            out.append(f"  {c['criterion_id']}.{c['field']}: {c['before']} -> {c['after']}")
+        if d.note:
+            out.append(f"  note: {d.note}")
+    return "\n".join(out)
+
+
+def metrics_text(m: Metrics) -> str:
+    rate = f"{m.override_rate:.0%}" if m.override_rate is not None else "-"
+    hours = f"{m.mean_review_hours:g} h" if m.mean_review_hours is not None else "-"
+    causes = ", ".join(f"{k} {v}" for k, v in sorted(m.process_issues_by_cause.items())) or "-"
+    return "\n".join(
+        [
+            f"  drafted for review     {m.drafted}",
+            f"  stopped (to a lead)    {m.stopped}",
+            f"  awaiting a lead        {m.awaiting_review}",
+            f"  tickets reviewed       {m.tickets_reviewed}",
+            f"  coaching notes approved {m.notes_approved}",
+            f"  dismissed              {m.dismissed}",
+            f"  lead override rate     {rate}",
+            f"  mean time to review    {hours}",
+            f"  process issues         {m.process_issues} ({causes})",
+        ]
+    )

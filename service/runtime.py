@@ -1,0 +1,61 @@
+"""Open the store and reach Temporal: an external server, a running `dev`, or embedded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio.client import Client
+
+from opportunities.catalog import Catalog, load_catalog
+from service.settings import Settings
+from service.temporal import embedded_server, get_client, running_dev_server
+from service.worker import build_worker
+from store.db import make_engine, session_factory
+from store.migrate import upgrade
+
+
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[async_sessionmaker]:
+    """Migrate to the newest schema, then hand out sessions."""
+    await upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+def catalog_for(settings: Settings) -> Catalog:
+    kwargs = {}
+    if settings.opportunities_dir:
+        kwargs["opportunities_dir"] = settings.opportunities_dir
+    if settings.rubrics_dir:
+        kwargs["rubrics_dir"] = settings.rubrics_dir
+    return load_catalog(**kwargs)
+
+
+@dataclass
+class Connection:
+    client: Client
+    address: str
+    in_process_worker: bool
+
+
+@asynccontextmanager
+async def connect(
+    settings: Settings, sessions: async_sessionmaker, port: int | None = None, ui: bool = False
+) -> AsyncIterator[Connection]:
+    """Use TEMPORAL_ADDRESS, else a running `starter.py dev`, else start the embedded stack.
+
+    With the embedded stack, the worker runs in this process for as long as the block lasts.
+    """
+    address = settings.temporal_address or running_dev_server(settings)
+    if address:
+        yield Connection(await get_client(address, settings.namespace), address, False)
+        return
+    async with embedded_server(settings, port=port, ui=ui) as server:
+        async with build_worker(server.client, settings.task_queue, sessions):
+            yield Connection(server.client, server.address, True)

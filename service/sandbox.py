@@ -1,0 +1,11 @@
+"""The one workflow runner used by the worker and the tests."""
+
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+PURE_PACKAGES = ("domain", "opportunities", "rubrics")
+
+
+def new_sandbox_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PURE_PACKAGES)
+    )

@@ -1,0 +1,33 @@
+"""Build a worker with every workflow and activity."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.decisions import DecisionActivities
+from activities.drafting import DraftingActivities
+from service.sandbox import new_sandbox_runner
+from workflows.coaching import CoachingWorkflow
+
+WORKFLOWS = [CoachingWorkflow]
+
+
+def activities_for(sessions: async_sessionmaker) -> list:
+    drafting = DraftingActivities(sessions)
+    decisions = DecisionActivities(sessions)
+    return [drafting.draft_assessment, drafting.save_draft, decisions.record_decision]
+
+
+def build_worker(
+    client: Client, task_queue: str, sessions: async_sessionmaker, **options
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities_for(sessions),
+        workflow_runner=new_sandbox_runner(),
+        **options,
+    )

@@ -1,0 +1,1 @@
+"""SQLAlchemy models, sessions and Alembic migrations: the read model and the audit trail."""

@@ -1,0 +1,268 @@
+"""Write drafts and decisions; read the queue and single assessments."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.coaching import RecordDecisionRequest, SavedAssessment, SaveDraftRequest
+from store.measurements import append_measurement
+from store.models import AssessmentRow, CriterionResultRow, DecisionRow, TicketRow
+from store.upsert import insert_ignore
+
+SLICE_COLUMNS = ("agent_id", "team", "queue", "product_area", "customer_segment")
+
+
+async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAssessment:
+    """Persist a draft once. A retry finds the row it already wrote and changes nothing."""
+    existing = (
+        await session.execute(
+            select(AssessmentRow.id, AssessmentRow.status).where(
+                AssessmentRow.workflow_id == req.workflow_id
+            )
+        )
+    ).first()
+    if existing:
+        return SavedAssessment(assessment_id=existing.id, status=existing.status, created=False)
+    ticket = (
+        await session.execute(
+            select(TicketRow).where(
+                TicketRow.source == req.event.source, TicketRow.external_id == req.event.ticket_id
+            )
+        )
+    ).scalar_one()
+    draft = req.draft
+    row = AssessmentRow(
+        workflow_id=req.workflow_id,
+        opportunity_id=req.opportunity.id,
+        opportunity_version=req.opportunity.version,
+        rubric_id=req.rubric.id,
+        rubric_version=req.rubric.version,
+        ticket_id=ticket.id,
+        source=req.event.source,
+        ticket_external_id=req.event.ticket_id,
+        event_id=req.event.event_id,
+        event_type=req.event.type,
+        agent_id=ticket.agent_id,
+        agent_name=ticket.agent_name,
+        team=ticket.team,
+        queue=ticket.queue,
+        product_area=ticket.product_area,
+        customer_segment=ticket.customer_segment,
+        channel=ticket.channel,
+        status=draft.status,
+        stop_reason=draft.stop_reason,
+        score=draft.score,
+        max_score=draft.max_score,
+        passed=draft.passed,
+        confidence=draft.confidence,
+        priority=draft.priority,
+        flags=draft.flags,
+        summary=draft.summary,
+        created_at=req.drafted_at,
+        updated_at=req.drafted_at,
+        decided_at=None,
+    )
+    session.add(row)
+    await session.flush()
+    for position, result in enumerate(draft.results):
+        session.add(
+            CriterionResultRow(
+                assessment_id=row.id,
+                position=position,
+                **result.model_dump(
+                    mode="json",
+                    include={
+                        "criterion_id",
+                        "name",
+                        "status",
+                        "score",
+                        "max_score",
+                        "weight",
+                        "critical",
+                        "cause",
+                        "confidence",
+                        "explanation",
+                        "evidence",
+                    },
+                ),
+            )
+        )
+    await append_measurement(
+        session,
+        kind="assessment_drafted" if draft.status == "awaiting_review" else "assessment_stopped",
+        occurred_at=req.drafted_at,
+        key=req.workflow_id,
+        assessment=row,
+        data={
+            "score": draft.score,
+            "max_score": draft.max_score,
+            "passed": draft.passed,
+            "confidence": draft.confidence,
+            "flags": draft.flags,
+            "stop_reason": draft.stop_reason,
+            "event_type": req.event.type,
+        },
+    )
+    for result in draft.results:
+        if result.status == "failed" and result.cause not in (None, "agent_behavior"):
+            await append_measurement(
+                session,
+                kind="process_issue",
+                occurred_at=req.drafted_at,
+                key=f"{req.workflow_id}:{result.criterion_id}",
+                assessment=row,
+                data={"criterion_id": result.criterion_id, "cause": result.cause},
+            )
+    return SavedAssessment(assessment_id=row.id, status=draft.status, created=True)
+
+
+async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> bool:
+    """Apply a lead's decision once. False when this request was already recorded."""
+    decision, request_id = req.decision, req.request_id
+    inserted = await insert_ignore(
+        session,
+        DecisionRow,
+        {
+            "request_id": request_id,
+            "assessment_id": req.assessment_id,
+            "action": decision.action,
+            "lead": decision.lead,
+            "reason": decision.reason,
+            "note": decision.note,
+            "changes": [c.model_dump(mode="json") for c in req.changes],
+            "decided_at": req.decided_at,
+        },
+        ["request_id"],
+    )
+    if not inserted:
+        return False
+    for change in req.changes:
+        where = (
+            CriterionResultRow.assessment_id == req.assessment_id,
+            CriterionResultRow.criterion_id == change.criterion_id,
+        )
+        if change.field == "cause":
+            await session.execute(
+                update(CriterionResultRow).where(*where).values(cause=change.after)
+            )
+            continue
+        await session.execute(
+            update(CriterionResultRow)
+            .where(*where)
+            .values(
+                score=change.after,
+                max_score=CriterionResultRow.weight,
+                status=case((CriterionResultRow.weight <= change.after, "passed"), else_="failed"),
+            )
+        )
+    if any(c.field == "score" for c in req.changes):
+        scored = (
+            CriterionResultRow.assessment_id == req.assessment_id,
+            CriterionResultRow.status.in_(("passed", "failed")),
+        )
+        total, maximum = (
+            await session.execute(
+                select(
+                    func.sum(CriterionResultRow.score), func.sum(CriterionResultRow.max_score)
+                ).where(*scored)
+            )
+        ).one()
+        await session.execute(
+            update(AssessmentRow)
+            .where(AssessmentRow.id == req.assessment_id)
+            .values(score=total, max_score=maximum)
+        )
+    await session.execute(
+        update(AssessmentRow)
+        .where(AssessmentRow.id == req.assessment_id)
+        .values(status=req.new_status, decided_at=req.decided_at, updated_at=req.decided_at)
+    )
+    row = (
+        await session.execute(select(AssessmentRow).where(AssessmentRow.id == req.assessment_id))
+    ).scalar_one()
+    await append_measurement(
+        session,
+        kind=f"decision_{decision.action}",
+        occurred_at=req.decided_at,
+        key=request_id,
+        assessment=row,
+        data={
+            "lead": decision.lead,
+            "reason": decision.reason,
+            "changes": [c.model_dump(mode="json") for c in req.changes],
+            "review_seconds": (req.decided_at - row.created_at).total_seconds(),
+        },
+    )
+    return True
+
+
+def queue_order():
+    return (
+        AssessmentRow.priority.desc(),
+        case((AssessmentRow.status == "stopped", 0), else_=1),
+        AssessmentRow.created_at,
+        AssessmentRow.id,
+    )
+
+
+async def list_assessments(
+    session: AsyncSession,
+    status: list[str] | None = None,
+    opportunity: str | None = None,
+    agent: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[AssessmentRow]:
+    query = select(AssessmentRow)
+    if status:
+        query = query.where(AssessmentRow.status.in_(status))
+    if opportunity:
+        query = query.where(AssessmentRow.opportunity_id == opportunity)
+    if agent:
+        query = query.where(AssessmentRow.agent_id == agent)
+    query = query.order_by(*queue_order()).limit(limit).offset(offset)
+    return list((await session.execute(query)).scalars().all())
+
+
+async def queue_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
+    rows = await session.execute(
+        select(AssessmentRow.opportunity_id, AssessmentRow.status, func.count())
+        .group_by(AssessmentRow.opportunity_id, AssessmentRow.status)
+        .order_by(AssessmentRow.opportunity_id, AssessmentRow.status)
+    )
+    return [(o, s, n) for o, s, n in rows.all()]
+
+
+async def get_assessment(session: AsyncSession, key: str) -> AssessmentRow | None:
+    """By numeric id or by workflow id."""
+    where = AssessmentRow.id == int(key) if key.isdigit() else AssessmentRow.workflow_id == key
+    return (await session.execute(select(AssessmentRow).where(where))).scalar_one_or_none()
+
+
+async def results_of(session: AsyncSession, assessment_id: int) -> list[CriterionResultRow]:
+    return list(
+        (
+            await session.execute(
+                select(CriterionResultRow)
+                .where(CriterionResultRow.assessment_id == assessment_id)
+                .order_by(CriterionResultRow.position)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def decisions_of(session: AsyncSession, assessment_id: int) -> list[DecisionRow]:
+    return list(
+        (
+            await session.execute(
+                select(DecisionRow)
+                .where(DecisionRow.assessment_id == assessment_id)
+                .order_by(DecisionRow.decided_at)
+            )
+        )
+        .scalars()
+        .all()
+    )

@@ -1,0 +1,200 @@
+"""Tables. JSON columns hold nested snapshots; the columns that lists filter on are flat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_tickets_source_external"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(50))
+    external_id: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(50))
+    channel: Mapped[str | None] = mapped_column(String(50))
+    priority: Mapped[str | None] = mapped_column(String(50))
+    queue: Mapped[str | None] = mapped_column(String(200))
+    product_area: Mapped[str | None] = mapped_column(String(200))
+    customer_segment: Mapped[str | None] = mapped_column(String(200))
+    agent_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime | None]
+    solved_at: Mapped[datetime | None]
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    last_event_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    messages: Mapped[list[MessageRow]] = relationship(
+        back_populates="ticket", order_by="MessageRow.position", lazy="raise"
+    )
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "external_id", name="uq_messages_ticket_external"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[str] = mapped_column(String(200))
+    author_role: Mapped[str] = mapped_column(String(20))
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    public: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime | None]
+    body: Mapped[str] = mapped_column(Text)
+
+    ticket: Mapped[TicketRow] = relationship(back_populates="messages", lazy="raise")
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("source", "event_id", name="uq_events_source_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(50))
+    event_id: Mapped[str] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(100))
+    occurred_at: Mapped[datetime]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    change: Mapped[dict | None] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+
+
+class WorkflowStartRow(Base):
+    """One row per coaching workflow started: the dedupe window and a replay's answer."""
+
+    __tablename__ = "workflow_starts"
+
+    workflow_id: Mapped[str] = mapped_column(String(600), primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(600), index=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    opportunity_id: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(50))
+    event_id: Mapped[str] = mapped_column(String(300))
+    anchor_at: Mapped[datetime]
+    started_at: Mapped[datetime]
+
+
+class AssessmentRow(Base):
+    __tablename__ = "assessments"
+    __table_args__ = (Index("ix_assessments_queue", "status", "priority", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(600), unique=True)
+    opportunity_id: Mapped[str] = mapped_column(String(100), index=True)
+    opportunity_version: Mapped[int] = mapped_column(Integer)
+    rubric_id: Mapped[str] = mapped_column(String(100))
+    rubric_version: Mapped[int] = mapped_column(Integer)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    source: Mapped[str] = mapped_column(String(50))
+    ticket_external_id: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[str] = mapped_column(String(300))
+    event_type: Mapped[str] = mapped_column(String(100))
+    agent_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    queue: Mapped[str | None] = mapped_column(String(200))
+    product_area: Mapped[str | None] = mapped_column(String(200))
+    customer_segment: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(30))
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    confidence: Mapped[float] = mapped_column(Float)
+    priority: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[list] = mapped_column(JSON)
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+    results: Mapped[list[CriterionResultRow]] = relationship(
+        order_by="CriterionResultRow.position", lazy="raise"
+    )
+
+
+class CriterionResultRow(Base):
+    __tablename__ = "criterion_results"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "criterion_id", name="uq_results_criterion"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    criterion_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float)
+    critical: Mapped[bool] = mapped_column(Boolean)
+    cause: Mapped[str | None] = mapped_column(String(30))
+    confidence: Mapped[float] = mapped_column(Float)
+    explanation: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list] = mapped_column(JSON)
+
+
+class DecisionRow(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(600), unique=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    lead: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[list] = mapped_column(JSON)
+    decided_at: Mapped[datetime]
+
+
+class MeasurementEventRow(Base):
+    """Append-only: one row per thing that happened, with the ids to slice by."""
+
+    __tablename__ = "measurement_events"
+    __table_args__ = (Index("ix_measurement_kind_time", "kind", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(700), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    occurred_at: Mapped[datetime]
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
+    workflow_id: Mapped[str | None] = mapped_column(String(600))
+    opportunity_id: Mapped[str | None] = mapped_column(String(100))
+    rubric_id: Mapped[str | None] = mapped_column(String(100))
+    rubric_version: Mapped[int | None] = mapped_column(Integer)
+    agent_id: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    queue: Mapped[str | None] = mapped_column(String(200))
+    product_area: Mapped[str | None] = mapped_column(String(200))
+    customer_segment: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict] = mapped_column(JSON)

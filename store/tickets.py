@@ -1,0 +1,154 @@
+"""Upsert ticket snapshots and threads from events; load them back as domain tickets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events import Message, Ticket, TicketEvent
+from store.models import EventRow, MessageRow, TicketRow
+from store.upsert import insert_for, insert_ignore
+
+SNAPSHOT_EXCLUDE = {"id", "messages"}
+
+
+def _ticket_columns(ticket: Ticket) -> dict:
+    return {
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "channel": ticket.channel,
+        "priority": ticket.priority,
+        "queue": ticket.queue,
+        "product_area": ticket.product_area,
+        "customer_segment": ticket.customer_segment,
+        "agent_id": ticket.agent.id if ticket.agent else None,
+        "agent_name": ticket.agent.name if ticket.agent else None,
+        "team": ticket.agent.team if ticket.agent else None,
+        "created_at": ticket.created_at,
+        "solved_at": ticket.solved_at,
+        "snapshot": ticket.model_dump(mode="json", exclude=SNAPSHOT_EXCLUDE),
+    }
+
+
+async def upsert_event(session: AsyncSession, event: TicketEvent) -> tuple[int, bool]:
+    """Store the event, the ticket snapshot and its messages. Returns (ticket row id, new event).
+
+    A newer event replaces the snapshot; an older one arriving late only adds messages.
+    The same message id is stored once, whatever the number of deliveries.
+    """
+    now = datetime.now(UTC)
+    ticket = event.ticket
+    columns = _ticket_columns(ticket)
+    stmt = insert_for(session, TicketRow).values(
+        source=event.source,
+        external_id=ticket.id,
+        last_event_at=event.occurred_at,
+        updated_at=now,
+        **columns,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source", "external_id"],
+        set_={**columns, "last_event_at": event.occurred_at, "updated_at": now},
+        where=TicketRow.last_event_at <= event.occurred_at,
+    )
+    await session.execute(stmt)
+    ticket_pk = (
+        await session.execute(
+            select(TicketRow.id).where(
+                TicketRow.source == event.source, TicketRow.external_id == ticket.id
+            )
+        )
+    ).scalar_one()
+    await _upsert_messages(session, ticket_pk, ticket.messages)
+    new_event = await insert_ignore(
+        session,
+        EventRow,
+        {
+            "source": event.source,
+            "event_id": event.event_id,
+            "type": event.type,
+            "occurred_at": event.occurred_at,
+            "ticket_id": ticket_pk,
+            "change": event.change.model_dump(mode="json", by_alias=True) if event.change else None,
+            "received_at": now,
+        },
+        ["source", "event_id"],
+    )
+    return ticket_pk, new_event
+
+
+async def _upsert_messages(session: AsyncSession, ticket_pk: int, messages: list[Message]) -> None:
+    if not messages:
+        return
+    existing = dict(
+        (
+            await session.execute(
+                select(MessageRow.external_id, MessageRow.position).where(
+                    MessageRow.ticket_id == ticket_pk
+                )
+            )
+        ).all()
+    )
+    next_position = max(existing.values(), default=-1) + 1
+    for message in messages:
+        position = existing.get(message.id)
+        if position is None:
+            position = next_position
+            next_position += 1
+        values = {
+            "author_id": message.author.id,
+            "author_role": message.author.role,
+            "author_name": message.author.name,
+            "public": message.public,
+            "created_at": message.created_at,
+            "body": message.body,
+        }
+        stmt = (
+            insert_for(session, MessageRow)
+            .values(ticket_id=ticket_pk, external_id=message.id, position=position, **values)
+            .on_conflict_do_update(index_elements=["ticket_id", "external_id"], set_=values)
+        )
+        await session.execute(stmt)
+
+
+async def load_ticket(session: AsyncSession, source: str, external_id: str) -> Ticket | None:
+    row = (
+        await session.execute(
+            select(TicketRow).where(
+                TicketRow.source == source, TicketRow.external_id == external_id
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    messages = (
+        (
+            await session.execute(
+                select(MessageRow)
+                .where(MessageRow.ticket_id == row.id)
+                .order_by(
+                    MessageRow.created_at.is_(None), MessageRow.created_at, MessageRow.position
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return Ticket.model_validate(
+        {
+            **row.snapshot,
+            "id": row.external_id,
+            "messages": [
+                {
+                    "id": m.external_id,
+                    "author": {"id": m.author_id, "role": m.author_role, "name": m.author_name},
+                    "public": m.public,
+                    "created_at": m.created_at,
+                    "body": m.body,
+                }
+                for m in messages
+            ],
+        }
+    )
