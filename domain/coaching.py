@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.assessment import AssessmentStatus, Draft
 from domain.definitions import Cause, Opportunity, Rubric
 from domain.events import Change
 
 DecisionAction = Literal["approve", "override", "dismiss"]
+DECISION_ACTIONS: tuple[str, ...] = get_args(DecisionAction)
+CAUSES: tuple[str, ...] = get_args(Cause)
 
 
 class Model(BaseModel):
@@ -57,22 +59,32 @@ class SavedAssessment(Model):
 
 
 class LeadDecision(Model):
-    action: DecisionAction
-    lead: str = Field(min_length=1, max_length=200)
+    """What a lead sends. Shape only: the rules are in `problems()`, which the workflow's
+    validator applies so that a rejection names the field instead of failing to decode."""
+
+    action: str = Field(max_length=50)
+    lead: str = Field(max_length=200)
     reason: str | None = Field(default=None, max_length=5000)
     scores: dict[str, float] = Field(default_factory=dict)
-    causes: dict[str, Cause] = Field(default_factory=dict)
+    causes: dict[str, str] = Field(default_factory=dict)
     note: str | None = Field(default=None, max_length=20_000)
 
-    @model_validator(mode="after")
-    def _reason_when_needed(self) -> LeadDecision:
+    def problems(self) -> list[str]:
+        out = []
+        if self.action not in DECISION_ACTIONS:
+            out.append(f"action: must be one of {', '.join(DECISION_ACTIONS)}")
+        if not self.lead.strip():
+            out.append("lead: who decides is required")
         if self.action in ("override", "dismiss") and not (self.reason or "").strip():
-            raise ValueError(f"a reason is required to {self.action}")
+            out.append(f"reason: a reason is required to {self.action}")
         if self.action != "override" and (self.scores or self.causes or self.note):
-            raise ValueError("scores, causes and note can only change with action 'override'")
+            out.append("scores, causes and note can only change with action 'override'")
         if self.action == "override" and not (self.scores or self.causes or self.note):
-            raise ValueError("an override changes at least one score, cause or the note")
-        return self
+            out.append("an override changes at least one score, cause or the note")
+        for criterion_id, cause in sorted(self.causes.items()):
+            if cause not in CAUSES:
+                out.append(f"causes.{criterion_id}: must be one of {', '.join(CAUSES)}")
+        return out
 
 
 class CriterionChange(Model):

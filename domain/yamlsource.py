@@ -80,6 +80,16 @@ class YamlError(Exception):
         self.problems = problems
 
 
+def _syntax_problem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """Located where the broken construct starts, naming the line the parser gave up on."""
+    problem = exc.problem_mark.line + 1 if exc.problem_mark else None
+    start = exc.context_mark.line + 1 if exc.context_mark else None
+    message = f"invalid YAML: {exc.problem or exc.context}"
+    if start and problem and start != problem:
+        return Problem(path, start, f"{message} (at line {problem}, {exc.context})")
+    return Problem(path, start or problem or 1, message)
+
+
 def load_yaml(path: Path, display: str | None = None) -> YamlDocument:
     """Parse one YAML document; raises YamlError with located problems."""
     shown = display or str(path)
@@ -96,11 +106,7 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDocument:
             raise YamlError([Problem(shown, 1, "the file is empty")])
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise YamlError(
-            [Problem(shown, line, f"invalid YAML: {exc.problem or exc.context}")]
-        ) from None
+        raise YamlError([_syntax_problem(shown, exc)]) from None
     except yaml.YAMLError as exc:
         raise YamlError([Problem(shown, 1, f"invalid YAML: {exc}")]) from None
     finally:

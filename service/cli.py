@@ -110,8 +110,12 @@ def _decide(args: argparse.Namespace, settings: Settings) -> int:
             note=args.note,
         )
     except ValidationError as exc:
-        for error in field_errors(exc):
-            print(f"invalid decision: {error}", file=sys.stderr)
+        problems = [str(e) for e in field_errors(exc)]
+    else:
+        problems = decision.problems()
+    if problems:
+        for problem in problems:
+            print(f"invalid decision: {problem}", file=sys.stderr)
         return 2
     return asyncio.run(commands.decide(settings, args.id, decision, args.request_id, args.json))
 

@@ -6,8 +6,9 @@ import shutil
 import time
 from dataclasses import replace
 
-from examples.demo_tickets import generate
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from examples.demo_tickets import generate
 from intake.generic import parse_event
 from service import render
 from service.commands import Progress, ingest_line, summarize, wait_for_drafts
@@ -16,8 +17,16 @@ from service.runtime import catalog_for, connect, open_store
 from service.settings import Settings
 from store.assessments import decisions_of, list_assessments, queue_counts, results_of
 from store.metrics import compute_metrics
+from store.models import AssessmentRow
 
 RETRIED = 10
+
+
+async def _instructive(session: AsyncSession) -> AssessmentRow | None:
+    """An assessment with a coaching point and a process issue side by side."""
+    rows = await list_assessments(session, ["awaiting_review"], limit=500)
+    mixed = [r for r in rows if "process_issue" in r.flags and (r.score or 0) < (r.max_score or 0)]
+    return (mixed or rows or [None])[0]
 
 
 async def run_demo(settings: Settings, count: int = 100) -> int:
@@ -40,6 +49,7 @@ async def run_demo(settings: Settings, count: int = 100) -> int:
         f"{len(catalog.rubrics)} approved rubric version(s), all valid"
     )
     events = [parse_event(e) for e in generate(count=count)]
+    print(f"sample: {len(events)} resolved support conversations, one event each")
 
     async with open_store(settings) as sessions:
         boot = time.monotonic()
@@ -59,21 +69,20 @@ async def run_demo(settings: Settings, count: int = 100) -> int:
             progress = Progress("events ingested", len(events))
             results = await intake.ingest_many(events, lambda done, _r: progress.update(done))
             print(ingest_line(summarize(results)))
-            again = await intake.ingest_many(events[:RETRIED])
-            retried = summarize(again)
+            retried = summarize(await intake.ingest_many(events[:RETRIED]))
             print(
-                f"the help desk retries {RETRIED} events: {retried['started']} new workflows, "
-                f"{retried['duplicates']} duplicates recognised"
+                f"the help desk re-delivers {RETRIED} events: {retried['started']} new "
+                f"workflows; {retried['duplicates']} matches recognised as duplicates"
             )
             started = [w for r in results for w in r.started]
             drafted = await wait_for_drafts(sessions, started)
         async with sessions() as session:
             counts = await queue_counts(session)
             top = await list_assessments(session, ["awaiting_review", "stopped"], limit=10)
-            first = top[0] if top else None
+            example = await _instructive(session)
             detail = (
-                (await results_of(session, first.id), await decisions_of(session, first.id))
-                if first
+                (await results_of(session, example.id), await decisions_of(session, example.id))
+                if example
                 else None
             )
             metrics = await compute_metrics(session)
@@ -81,15 +90,15 @@ async def run_demo(settings: Settings, count: int = 100) -> int:
     print(f"\n{drafted} of {len(started)} assessments reached the review queue.\n")
     print("Queue by opportunity and state:")
     print(render.counts_table(counts))
-    print("\nTop of the lead's review queue (risk, low confidence and stopped cases first):")
+    print("\nTop of the lead's review queue (stopped and low-confidence cases first):")
     print(render.queue_table(top))
-    if first and detail:
-        print("\nThe first item, as `python starter.py show ID` prints it:\n")
-        print(render.assessment_text(first, *detail))
+    if example and detail:
+        print(f"\nAssessment {example.id}, as `python starter.py show {example.id}` prints it:\n")
+        print(render.assessment_text(example, *detail))
     print("\nMetrics:")
     print(render.metrics_text(metrics))
     print(
-        f"\nDemo finished in {time.monotonic() - started_at:.1f}s. Look around with "
-        f"COACHFLOW_DATA_DIR={settings.data_dir} python starter.py queue | show ID | decide ID …"
+        f"\nDemo finished in {time.monotonic() - started_at:.1f}s. Explore it with "
+        f"COACHFLOW_DATA_DIR={settings.data_dir} python starter.py queue | show ID | decide ID"
     )
     return 0 if drafted == len(started) else 1

@@ -99,14 +99,12 @@ def assessment_text(
         out.append(f"                   {r.explanation}")
         for ev in r.evidence:
             if ev.get("kind") == "message":
-                out.append(f'                   > {ev["message_id"]}: "{ev["quote"]}"')
+                quote = " ".join(ev["quote"].split())
+                out.append(f'                   > {ev["message_id"]}: "{quote}"')
             else:
-                threshold = (
-                    f" ({ev.get('bound')} {ev.get('threshold')})"
-                    if ev.get("threshold") is not None
-                    else ""
-                )
                 value = "missing" if ev.get("value") is None else f"{ev['value']:g}"
+                limit = ev.get("threshold")
+                threshold = f" ({ev.get('bound')} {limit:g})" if limit is not None else ""
                 out.append(f"                   > {ev['metric']} = {value}{threshold}")
     for d in decisions:
         out += ["", f"Decision: {d.action} by {d.lead} at {d.decided_at:%Y-%m-%d %H:%M} UTC"]

@@ -56,6 +56,8 @@ async def connect(
     if address:
         yield Connection(await get_client(address, settings.namespace), address, False)
         return
-    async with embedded_server(settings, port=port, ui=ui) as server:
-        async with build_worker(server.client, settings.task_queue, sessions):
-            yield Connection(server.client, server.address, True)
+    async with (
+        embedded_server(settings, port=port, ui=ui) as server,
+        build_worker(server.client, settings.task_queue, sessions),
+    ):
+        yield Connection(server.client, server.address, True)

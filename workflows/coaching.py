@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
@@ -12,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
         CoachingInput,
         CoachingState,
         CriterionChange,
+        DecisionAction,
         DecisionResult,
         DraftRequest,
         LeadDecision,
@@ -86,7 +89,8 @@ class CoachingWorkflow:
         self._deciding = True
         assert self._assessment_id is not None
         changes = self._changes(decision)
-        status: AssessmentStatus = "dismissed" if decision.action == "dismiss" else "coaching"
+        action = cast(DecisionAction, decision.action)
+        status: AssessmentStatus = "dismissed" if action == "dismiss" else "coaching"
         decided_at = workflow.now()
         update = workflow.current_update_info()
         await workflow.execute_local_activity(
@@ -107,7 +111,7 @@ class CoachingWorkflow:
         self._status = status
         self._decision = DecisionResult(
             assessment_id=self._assessment_id,
-            action=decision.action,
+            action=action,
             lead=decision.lead,
             status=status,
             decided_at=decided_at,
@@ -127,6 +131,9 @@ class CoachingWorkflow:
             raise ApplicationError(
                 f"the assessment is already decided{detail}", type="AlreadyDecided"
             )
+        problems = decision.problems()
+        if problems:
+            raise ApplicationError("; ".join(problems), type="InvalidDecision")
         self._changes(decision)
 
     def _changes(self, decision: LeadDecision) -> list[CriterionChange]:

@@ -9,6 +9,7 @@ from domain.assessment import CriterionStatus, Evidence, MessageEvidence
 from domain.events import Message
 
 EXCERPT_LIMIT = 240
+MIN_OPENING = 60
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
@@ -41,11 +42,18 @@ def excerpt(message: Message, start: int, end: int) -> MessageEvidence:
 
 
 def opening(message: Message) -> MessageEvidence:
-    """The start of a message, when the point is what the message lacks."""
-    text = message.body
-    start = len(text) - len(text.lstrip())
-    return (
-        excerpt(message, start, min(len(text), start + 1))
-        if text.strip()
-        else MessageEvidence(message_id=message.id, quote="", start=0, end=0)
-    )
+    """The start of a message, when the point is what the message lacks.
+
+    Up to EXCERPT_LIMIT characters, cut at the last sentence end past the first
+    MIN_OPENING characters, so a bare greeting is never the whole quote.
+    """
+    body = message.body
+    start = len(body) - len(body.lstrip())
+    limit = min(len(body), start + EXCERPT_LIMIT)
+    end = limit
+    if limit < len(body):
+        cuts = [m.end() for m in _SENTENCE_END.finditer(body, start + MIN_OPENING, limit)]
+        end = cuts[-1] if cuts else limit
+    while end > start and body[end - 1].isspace():
+        end -= 1
+    return MessageEvidence(message_id=message.id, quote=body[start:end], start=start, end=end)

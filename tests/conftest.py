@@ -1,0 +1,142 @@
+"""Real Temporal (dev server and time-skipping server) and a real database for every test.
+
+The database is PostgreSQL when COACHFLOW_DATABASE_URL points at one (a fresh database is
+created for the session and dropped after it), else SQLite in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from opportunities.catalog import Catalog, load_catalog
+from service.intake import Intake
+from service.settings import Settings
+from service.temporal import embedded_server, find_binary
+from service.worker import build_worker
+from store.db import make_engine, normalize_url, session_factory, sqlite_url
+from store.migrate import upgrade
+from store.models import Base
+
+
+async def _fresh_postgres(url: str) -> tuple[str, str]:
+    parsed = make_url(normalize_url(url))
+    name = f"coachflow_test_{uuid.uuid4().hex[:10]}"
+    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return parsed.set(database=name).render_as_string(hide_password=False), admin
+
+
+async def _drop_postgres(admin: str, url: str) -> None:
+    name = make_url(url).database
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    configured = os.environ.get("COACHFLOW_DATABASE_URL", "").strip()
+    if configured and make_url(normalize_url(configured)).get_backend_name() == "postgresql":
+        url, admin = await _fresh_postgres(configured)
+        await upgrade(url)
+        yield url
+        await _drop_postgres(admin, url)
+        return
+    url = sqlite_url(tmp_path_factory.mktemp("db") / "coachflow.db")
+    await upgrade(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+async def session_maker(database_url: str) -> AsyncIterator[async_sessionmaker]:
+    engine = make_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sessions(session_maker: async_sessionmaker) -> async_sessionmaker:
+    """Every test starts from empty tables."""
+    async with session_maker() as session, session.begin():
+        for table in reversed(Base.metadata.sorted_tables):
+            await session.execute(text(f"DELETE FROM {table.name}"))
+    return session_maker
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("coachflow")
+
+
+@pytest.fixture(scope="session")
+async def dev_client(data_dir: Path) -> AsyncIterator[Client]:
+    """The real Temporal dev server, started the way the product starts it."""
+    async with embedded_server(Settings(data_dir=data_dir / "temporal")) as server:
+        yield server.client
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=find_binary("temporal-test-server"),
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(params=["local", "time-skipping"])
+def any_client(request: pytest.FixtureRequest) -> Client:
+    """Both servers, for the paths that must behave the same on each."""
+    if request.param == "local":
+        return request.getfixturevalue("dev_client")
+    return request.getfixturevalue("time_skipping_env").client
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    loaded = load_catalog()
+    assert not loaded.problems, [str(p) for p in loaded.problems]
+    return loaded
+
+
+@pytest.fixture
+async def worker(dev_client: Client, task_queue: str, sessions: async_sessionmaker):
+    async with build_worker(dev_client, task_queue, sessions) as running:
+        yield running
+
+
+@pytest.fixture
+def intake(
+    dev_client: Client, sessions: async_sessionmaker, catalog: Catalog, task_queue: str
+) -> Intake:
+    return Intake(dev_client, sessions, catalog, task_queue)
+
+
+@pytest.fixture
+def ticket_id() -> str:
+    """Tests share one Temporal server, and workflow ids derive from ticket ids."""
+    return f"t{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,187 @@
+"""Opportunity and rubric files: the bundled ones are valid; each kind of mistake is located."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from opportunities import BUNDLED_DIR as OPPORTUNITIES
+from opportunities.catalog import load_catalog
+from rubrics import BUNDLED_DIR as RUBRICS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def defs(tmp_path: Path) -> tuple[Path, Path]:
+    opportunities, rubrics = tmp_path / "opportunities", tmp_path / "rubrics"
+    opportunities.mkdir()
+    rubrics.mkdir()
+    for f in OPPORTUNITIES.glob("*.yaml"):
+        shutil.copy(f, opportunities)
+    for f in RUBRICS.glob("*.yaml"):
+        shutil.copy(f, rubrics)
+    return opportunities, rubrics
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def _problems(defs: tuple[Path, Path]) -> list[str]:
+    return [str(p) for p in load_catalog(*defs).problems]
+
+
+def test_bundled_definitions_are_valid():
+    catalog = load_catalog()
+    assert catalog.problems == []
+    assert {"first-response", "reassignment", "low-csat", "escalation", "weekly-qa-sample"} <= set(
+        catalog.opportunities
+    )
+    assert catalog.rubric_for(catalog.opportunities["low-csat"]).ref == "support-core@1"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker", "message"),
+    [
+        (
+            "virtual_coach: false",
+            "virtual_coach: false\nescalate: yes",
+            "escalate: yes",
+            "escalate: unknown key",
+        ),
+        ("when: ticket.agent != null", "when: ticket.agent != ", "when:", "CEL syntax error"),
+        (
+            "when: ticket.agent != null",
+            'when: ticket.metrics.reopens + "x" > 1',
+            "when:",
+            "CEL type error",
+        ),
+        ("when: ticket.agent != null", "when: ticket.nonexistent == 1", "when:", "no such field"),
+        ("when: ticket.agent != null", "when: customer.id == 1", "when:", "unknown variable"),
+        ("when: ticket.agent != null", "when: ticket.metrics.reopens", "when:", "not true/false"),
+        (
+            "rubric: support-core",
+            "rubric: support-kore",
+            "rubric:",
+            "unknown rubric 'support-kore'",
+        ),
+        ("rubric: support-core", "rubric: support-core@9", "rubric:", "has no version 9"),
+        ("due: 3d", "due: 3 days", "review:", "bad duration"),
+        (
+            "on: [ticket.first_response]",
+            "on: [ticket.frist_response]",
+            "on: [",
+            "unknown event type 'ticket.frist_response'",
+        ),
+        (
+            "if_failed: [empathy, ownership]",
+            "if_failed: [empathy, kindness]",
+            "if_failed",
+            "no criterion 'kindness'",
+        ),
+        ("version: 1", "version: 1\nversion: 2", "version: 2", "duplicate key 'version'"),
+        ("name: First response quality", "name: [unclosed", "name:", "invalid YAML"),
+    ],
+)
+def test_opportunity_mistakes_are_reported_with_path_and_line(defs, old, new, marker, message):
+    path = defs[0] / "first-response.yaml"
+    _edit(path, old, new)
+    problems = _problems(defs)
+    line = _line_of(path, marker)
+    expected = f"{path}:{line}:"
+    assert any(p.startswith(expected) and message in p for p in problems), problems
+
+
+def test_draft_rubric_cannot_score(defs):
+    rubric = defs[1] / "support-core.yaml"
+    _edit(rubric, "status: approved", "status: draft")
+    problems = _problems(defs)
+    assert any("first-response.yaml" in p and "no approved version" in p for p in problems)
+    pinned = defs[0] / "low-csat.yaml"
+    _edit(pinned, "rubric: support-core", "rubric: support-core@1")
+    assert any("low-csat.yaml" in p and "is draft, not approved" in p for p in _problems(defs))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker", "message"),
+    [
+        (
+            "kind: metric, metric: first_response_minutes",
+            "kind: metric, metric: first_reply_minutes",
+            "first_reply_minutes",
+            "metric",
+        ),
+        (
+            "{kind: internal_note, min_words: 15}",
+            "{kind: sentiment}",
+            "kind: sentiment",
+            "does not match any of the expected tags",
+        ),
+        (
+            "evidence.policy_ambiguous",
+            "evidence.policy_ambiguous +",
+            "evidence.policy_ambiguous",
+            "CEL syntax error",
+        ),
+        (
+            "weight: 2\n    applies_when",
+            "weight: -1\n    applies_when",
+            "weight: -1",
+            "greater than 0",
+        ),
+    ],
+)
+def test_rubric_mistakes_are_reported_with_path_and_line(defs, old, new, marker, message):
+    path = defs[1] / "support-core.yaml"
+    _edit(path, old, new)
+    problems = _problems(defs)
+    line = _line_of(path, marker)
+    assert any(p.startswith(f"{path}:{line}:") and message in p for p in problems), problems
+
+
+def test_on_is_a_key_not_a_boolean(defs):
+    catalog = load_catalog(*defs)
+    assert catalog.opportunities["low-csat"].on == ["csat.received"]
+
+
+def test_check_command_prints_problems_and_exits_1(defs, tmp_path):
+    _edit(defs[0] / "escalation.yaml", "within: 30d", "within: soon")
+    env = {
+        "COACHFLOW_OPPORTUNITIES_DIR": str(defs[0]),
+        "COACHFLOW_RUBRICS_DIR": str(defs[1]),
+        "PATH": "/usr/bin:/bin",
+    }
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "starter.py"), "check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1
+    line = _line_of(defs[0] / "escalation.yaml", "dedupe:")
+    assert f"escalation.yaml:{line}: dedupe.within: bad duration 'soon'" in run.stdout
+
+
+def test_check_command_passes_on_bundled_definitions(tmp_path):
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "starter.py"), "check"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("ok: 5 opportunities")
