@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +12,8 @@ from alembic.config import Config
 from store.db import normalize_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic keeps its running context in a module global: one migration per process at a time.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def alembic_config(url: str) -> Config:
@@ -21,7 +24,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_sync(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+    with _ONE_AT_A_TIME:
+        command.upgrade(alembic_config(url), "head")
 
 
 async def upgrade(url: str) -> None:

@@ -3,12 +3,15 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from store.db import make_engine
 from store.models import Base
 
 target_metadata = Base.metadata
+# Workers starting together on PostgreSQL migrate one at a time.
+MIGRATION_LOCK = 7_214_003_311
 
 
 def _run(connection: Connection) -> None:
@@ -18,6 +21,8 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 
