@@ -2,28 +2,75 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.llm_client import LlmClient
 from domain.assessment import Draft
 from domain.coaching import DraftRequest, SavedAssessment, SaveDraftRequest
 from domain.config import DRAFT_ASSESSMENT, SAVE_DRAFT
-from redaction import redact_ticket
-from rubrics.case import Case, facts_for
+from domain.events import Ticket
+from redaction import redact_ticket_with_maps
+from rubrics.case import Case, facts_for, trainee_of
+from rubrics.notes import render_notes
 from rubrics.scoring import EvidenceMismatch, draft
-from store.assessments import save_draft
+from store.assessments import recent_failures, save_draft
 from store.tickets import load_ticket
 
 
+def _kb_max_age(req: DraftRequest) -> int:
+    ages = [c.check.max_age_days for c in req.rubric.criteria if c.check.kind == "kb_reference"]
+    return min(ages) if ages else 180
+
+
+def build_case(req: DraftRequest, ticket: Ticket, history: tuple[str, ...]) -> Case:
+    """The redacted case: drafting never sees the raw thread."""
+    trainee = trainee_of(ticket, req.event.type, req.event.change)
+    redacted, maps = redact_ticket_with_maps(ticket)
+    return Case(
+        ticket=redacted,
+        event_type=req.event.type,
+        event_id=req.event.event_id,
+        change=req.event.change,
+        trainee_id=trainee,
+        occurred_at=req.event.occurred_at,
+        facts=facts_for(redacted, trainee, req.event.occurred_at, history, _kb_max_age(req)),
+        history=history,
+        sources=maps,
+    )
+
+
 class DraftingActivities:
-    def __init__(self, sessions: async_sessionmaker):
+    def __init__(self, sessions: async_sessionmaker, llm: LlmClient | None = None):
         self.sessions = sessions
+        self.llm = llm
+
+    async def _llm_verdicts(self, req: DraftRequest, case: Case) -> Case:
+        criteria = [c for c in req.rubric.criteria if c.check.kind == "llm"]
+        if not criteria or self.llm is None:
+            return case
+        outcomes = await asyncio.gather(*(self.llm.judge(c, case) for c in criteria))
+        return replace(case, llm={c.id: o for c, o in zip(criteria, outcomes, strict=True)})
 
     @activity.defn(name=DRAFT_ASSESSMENT)
     async def draft_assessment(self, req: DraftRequest) -> Draft:
+        event = req.event
         async with self.sessions() as session:
-            ticket = await load_ticket(session, req.event.source, req.event.ticket_id)
+            ticket = await load_ticket(session, event.source, event.ticket_id)
+            trainee = trainee_of(ticket, event.type, event.change) if ticket else None
+            history = (
+                tuple(
+                    await recent_failures(
+                        session, trainee, event.occurred_at, exclude=req.workflow_id
+                    )
+                )
+                if trainee
+                else ()
+            )
         if ticket is None:
             reason = "evidence missing: the ticket is not in the store"
             return Draft(
@@ -33,17 +80,14 @@ class DraftingActivities:
                 priority=2,
                 summary=f"Stopped: {reason}.",
             )
-        case = Case(
-            ticket=redact_ticket(ticket),
-            event_type=req.event.type,
-            event_id=req.event.event_id,
-            change=req.event.change,
-            facts=facts_for(ticket),
-        )
+        case = await self._llm_verdicts(req, build_case(req, ticket, history))
         try:
-            return draft(req.rubric, case)
+            drafted = draft(req.rubric, case)
         except EvidenceMismatch as exc:
             raise ApplicationError(str(exc), type="EvidenceMismatch", non_retryable=True) from None
+        return render_notes(
+            drafted, req.rubric, req.opportunity, f"{event.source}/{event.ticket_id}", event.type
+        )
 
     @activity.defn(name=SAVE_DRAFT)
     async def save_draft(self, req: SaveDraftRequest) -> SavedAssessment:

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.assessment import AssessmentStatus, Draft
 from domain.definitions import Cause, Opportunity, Rubric
-from domain.events import Change
+from domain.events import Change, TicketEvent
 
 DecisionAction = Literal["approve", "override", "dismiss"]
 DECISION_ACTIONS: tuple[str, ...] = get_args(DecisionAction)
@@ -28,6 +28,17 @@ class EventRef(Model):
     ticket_id: str
     change: Change | None = None
 
+    @classmethod
+    def from_event(cls, event: TicketEvent) -> EventRef:
+        return cls(
+            source=event.source,
+            event_id=event.event_id,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            ticket_id=event.ticket.id,
+            change=event.change,
+        )
+
 
 class CoachingInput(Model):
     """Everything the workflow needs, resolved outside it: definitions are pinned here."""
@@ -39,6 +50,7 @@ class CoachingInput(Model):
 
 class DraftRequest(Model):
     workflow_id: str
+    opportunity: Opportunity
     rubric: Rubric
     event: EventRef
 

@@ -76,7 +76,15 @@ class Opportunity(Spec):
         return int(version) if version else None
 
 
-MessageSet = Literal["agent_public", "agent_internal", "agent_all", "customer", "all_public"]
+MessageSet = Literal[
+    "agent_public",
+    "agent_internal",
+    "agent_all",
+    "customer",
+    "all_public",
+    "any_agent_public",
+    "any_agent_internal",
+]
 
 
 class MetricCheck(Spec):
@@ -110,11 +118,80 @@ class PhrasesCheck(Spec):
 
 
 class InternalNoteCheck(Spec):
+    """A handoff note: an internal agent note of enough words near the reassignment."""
+
     kind: Literal["internal_note"]
     min_words: int = Field(default=15, ge=1, le=1000)
 
 
-CheckSpec = Annotated[MetricCheck | PhrasesCheck | InternalNoteCheck, Field(discriminator="kind")]
+class KbReferenceCheck(Spec):
+    """The agent pointed the customer to a help-centre article, and it is current."""
+
+    kind: Literal["kb_reference"]
+    max_age_days: int = Field(default=180, ge=1)
+
+
+class PolicyExceptionCheck(Spec):
+    """The agent promised a refund, credit or exception without a recorded approval."""
+
+    kind: Literal["policy_exception"]
+    promises: list[str] = Field(default_factory=list)
+    approvals: list[str] = Field(default_factory=list)
+
+
+class ReplyCountCheck(Spec):
+    kind: Literal["reply_count"]
+    max: int | None = Field(default=None, ge=0)
+    min: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> ReplyCountCheck:
+        if self.max is None and self.min is None:
+            raise ValueError("a reply_count check needs `max` or `min`")
+        return self
+
+
+class ResolutionConfirmedCheck(Spec):
+    """The customer confirmed the fix, or the ticket stayed solved."""
+
+    kind: Literal["resolution_confirmed"]
+    confirmations: list[str] = Field(default_factory=list)
+
+
+class ToneCheck(Spec):
+    """No hostile or blaming wording in the agent's public replies."""
+
+    kind: Literal["tone"]
+    extra: list[str] = Field(default_factory=list)
+
+
+class ReplyGapCheck(Spec):
+    """The customer never waited longer than this for the agent's next public reply."""
+
+    kind: Literal["reply_gap"]
+    max_minutes: float | dict[str, float]
+
+
+class LlmCheck(Spec):
+    """Judged by a language model over the redacted thread; not scored without an endpoint."""
+
+    kind: Literal["llm"]
+    question: str = Field(min_length=10, max_length=4000)
+
+
+CHECK_TYPES = (
+    MetricCheck
+    | PhrasesCheck
+    | InternalNoteCheck
+    | KbReferenceCheck
+    | PolicyExceptionCheck
+    | ReplyCountCheck
+    | ResolutionConfirmedCheck
+    | ToneCheck
+    | ReplyGapCheck
+    | LlmCheck
+)
+CheckSpec = Annotated[CHECK_TYPES, Field(discriminator="kind")]
 
 
 class Reattribution(Spec):
@@ -135,6 +212,20 @@ class Criterion(Spec):
     coaching: str | None = None
 
 
+class RubricScope(Spec):
+    """What the rubric was approved for; anything else is stopped as out of scope."""
+
+    channels: list[str] = Field(default_factory=list)
+    event_types: list[str] = Field(default_factory=list)
+
+
+class RubricTemplates(Spec):
+    """Jinja2 files beside the rubric that replace the default coaching note and QA summary."""
+
+    coaching_note: str | None = None
+    qa_summary: str | None = None
+
+
 class Rubric(Spec):
     id: str = Field(pattern=IDENT, max_length=100)
     name: str | None = None
@@ -142,7 +233,12 @@ class Rubric(Spec):
     status: Literal["draft", "approved", "retired"]
     approved_by: str | None = None
     pass_score: float = Field(default=0.8, ge=0, le=1)
+    scope: RubricScope = Field(default_factory=RubricScope)
+    staffing_backlog_per_agent: float = Field(default=25, ge=0)
+    stale_evidence_days: int = Field(default=90, ge=1)
+    templates: RubricTemplates = Field(default_factory=RubricTemplates)
     criteria: list[Criterion] = Field(min_length=1)
+    template_sources: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:

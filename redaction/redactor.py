@@ -1,6 +1,8 @@
 """Replace customer PII in free text with typed placeholders such as `[EMAIL]`.
 
 Agent names stay: coaching is about the agent. Customer names come from ticket metadata.
+Labels: [EMAIL] [PHONE] [CARD] [IBAN] [IP_ADDRESS] [CUSTOMER_NAME] [ADDRESS] [ID_NUMBER].
+Overlapping detections resolve to the longest; ties follow `redaction.spans.PRIORITY`.
 """
 
 from __future__ import annotations
@@ -8,85 +10,114 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import phonenumbers
+from domain.events import Author, Message, Ticket
+from redaction.detectors import DIGIT_DETECTORS, emails
+from redaction.names import customer_names_in, name_pattern
+from redaction.spans import Candidate, Redacted, Span, apply
 
-from domain.events import Ticket
+__all__ = [
+    "Redacted",
+    "Span",
+    "agent_names",
+    "customer_names",
+    "redact",
+    "redact_text",
+    "redact_ticket",
+    "redact_ticket_with_maps",
+]
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-CARD = re.compile(r"(?<!\d)(?:\d[ \-]?){12,18}\d(?!\d)")
-PHONE_REGIONS = ("US", "GB")
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def _spans(text: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
-    spans = [(m.start(), m.end(), "[EMAIL]") for m in EMAIL.finditer(text)]
-    for m in CARD.finditer(text):
-        digits = re.sub(r"\D", "", m.group())
-        if 13 <= len(digits) <= 19 and _luhn(digits):
-            spans.append((m.start(), m.end(), "[CARD]"))
-    for region in PHONE_REGIONS:
-        for m in phonenumbers.PhoneNumberMatcher(
-            text, region, leniency=phonenumbers.Leniency.VALID
-        ):
-            spans.append((m.start, m.end, "[PHONE]"))
-    for name in names:
-        spans.extend(
-            (m.start(), m.end(), "[CUSTOMER_NAME]") for m in _name_pattern(name).finditer(text)
-        )
-    return spans
+CUSTOMER_PLACEHOLDER = "[CUSTOMER_NAME]"
+_DIGIT = re.compile(r"\d")
 
 
-def _name_pattern(name: str) -> re.Pattern[str]:
-    parts = [p for p in re.split(r"\s+", name.strip()) if len(p) >= 2]
-    alternatives = [re.escape(name.strip())] + [re.escape(p) for p in parts]
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
-
-
-def redact(text: str, names: Iterable[str] = ()) -> str:
+def redact_text(text: str, names: Iterable[str] = (), *, keep: Iterable[str] = ()) -> Redacted:
+    """Redact `text`; `names` are customer names, `keep` words (agent names) are never redacted
+    as a bare name part."""
     if not text:
-        return text
-    spans = sorted(_spans(text, [n for n in names if n and n.strip()]), key=lambda s: (s[0], -s[1]))
-    out, cursor = [], 0
-    for start, end, label in spans:
-        if start < cursor:
-            continue
-        out.append(text[cursor:start])
-        out.append(label)
-        cursor = end
-    out.append(text[cursor:])
-    return "".join(out)
+        return Redacted(source=text, text=text, spans=())
+    return apply(text, _candidates(text, _pattern(names, keep)))
+
+
+def redact(text: str, names: Iterable[str] = (), *, keep: Iterable[str] = ()) -> str:
+    return redact_text(text, names, keep=keep).text
+
+
+def _pattern(names: Iterable[str], keep: Iterable[str]) -> re.Pattern[str] | None:
+    clean = tuple(sorted({n.strip() for n in names if n and n.strip()}))
+    if not clean:
+        return None
+    words = tuple(sorted({w for k in keep if k for w in k.split()}))
+    return name_pattern(clean, words)
+
+
+def _candidates(text: str, pattern: re.Pattern[str] | None) -> list[Candidate]:
+    found = [*emails(text), *customer_names_in(text, pattern)]
+    if _DIGIT.search(text):
+        for detector in DIGIT_DETECTORS:
+            found.extend(detector(text))
+    return found
+
+
+def _agent_ids(ticket: Ticket) -> set[str]:
+    ids = {m.author.id for m in ticket.messages if m.author.role in ("agent", "lead")}
+    if ticket.agent:
+        ids.add(ticket.agent.id)
+    return ids
 
 
 def customer_names(ticket: Ticket) -> list[str]:
-    people = [ticket.requester, *ticket.participants]
-    agent_ids = {m.author.id for m in ticket.messages if m.author.role == "agent"}
-    if ticket.agent:
-        agent_ids.add(ticket.agent.id)
-    return [p.name for p in people if p and p.name and p.id not in agent_ids]
+    """Requester, participants and customer message authors, minus anyone who is an agent."""
+    agents = _agent_ids(ticket)
+    people = [(p.id, p.name) for p in (ticket.requester, *ticket.participants) if p]
+    people += [(m.author.id, m.author.name) for m in ticket.messages if _is_customer(m.author)]
+    names = [name for pid, name in people if name and name.strip() and pid not in agents]
+    return list(dict.fromkeys(names))
+
+
+def agent_names(ticket: Ticket) -> list[str]:
+    names = [ticket.agent.name if ticket.agent else None]
+    names += [m.author.name for m in ticket.messages if m.author.role in ("agent", "lead")]
+    agents = _agent_ids(ticket)
+    names += [p.name for p in ticket.participants if p.id in agents]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _is_customer(author: Author) -> bool:
+    return author.role == "customer"
 
 
 def redact_ticket(ticket: Ticket) -> Ticket:
     """The ticket as drafting and coaching may see it: customer PII replaced in every text field."""
-    names = customer_names(ticket)
-    messages = [m.model_copy(update={"body": redact(m.body, names)}) for m in ticket.messages]
+    return redact_ticket_with_maps(ticket)[0]
+
+
+def redact_ticket_with_maps(ticket: Ticket) -> tuple[Ticket, dict[str, Redacted]]:
+    """`redact_ticket` plus, for every message id, the `Redacted` that maps quotes back."""
+    names, keep = customer_names(ticket), agent_names(ticket)
+    redacted = [(m, redact_text(m.body, names, keep=keep)) for m in ticket.messages]
+    update = {
+        "subject": redact(ticket.subject, names, keep=keep) if ticket.subject else ticket.subject,
+        "messages": [_redacted_message(m, r) for m, r in redacted],
+        "csat": _redacted_csat(ticket, names, keep),
+        "escalations": [
+            e.model_copy(update={"reason": redact(e.reason, names, keep=keep)}) if e.reason else e
+            for e in ticket.escalations
+        ],
+        "requester": None,
+        "participants": [],
+    }
+    return ticket.model_copy(update=update), {m.id: r for m, r in redacted}
+
+
+def _redacted_message(message: Message, redacted: Redacted) -> Message:
+    update: dict[str, object] = {"body": redacted.text}
+    if _is_customer(message.author) and message.author.name:
+        update["author"] = message.author.model_copy(update={"name": CUSTOMER_PLACEHOLDER})
+    return message.model_copy(update=update)
+
+
+def _redacted_csat(ticket: Ticket, names: list[str], keep: list[str]):
     csat = ticket.csat
     if csat and csat.comment:
-        csat = csat.model_copy(update={"comment": redact(csat.comment, names)})
-    return ticket.model_copy(
-        update={
-            "subject": redact(ticket.subject or "", names) or ticket.subject,
-            "messages": messages,
-            "csat": csat,
-            "requester": None,
-            "participants": [],
-        }
-    )
+        return csat.model_copy(update={"comment": redact(csat.comment, names, keep=keep)})
+    return csat

@@ -1,12 +1,27 @@
-"""The case under review: the ticket as drafting sees it, plus the facts CEL rules can read."""
+"""The case under review: the redacted ticket, the agent being coached, and plain facts.
+
+`agent_*` message sets are the trainee's own messages: after a reassignment, the agent who
+handed the ticket over is coached on what they wrote, not on their successor's replies.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from domain.context import SAMPLE_EVENT
 from domain.events import Change, Message, Ticket
+
+GUIDANCE = re.compile(
+    r"(?<!\w)(not sure if (the )?policy|does (the )?policy (allow|cover)|can (we|i) (offer|refund|"
+    r"give)|need(s)? (a )?(lead|manager|supervisor)('s)? (approval|sign[- ]off|guidance)|"
+    r"checking with (my|the) (lead|manager|team lead)|policy is (unclear|ambiguous))",
+    re.IGNORECASE,
+)
+INCIDENT_TAG = re.compile(r"^(incident|inc|bug|problem)[-_]?\d+$", re.IGNORECASE)
+PRODUCT_TAGS = frozenset({"product-bug", "bug", "known-issue", "outage", "defect"})
 
 
 @dataclass(frozen=True)
@@ -15,20 +30,33 @@ class Case:
     event_type: str
     event_id: str = ""
     change: Change | None = None
+    trainee_id: str | None = None
+    occurred_at: datetime | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    history: tuple[str, ...] = ()
+    sources: dict[str, Any] = field(default_factory=dict)
+    llm: dict[str, Any] = field(default_factory=dict)
 
     def messages(self, which: str) -> list[Message]:
         def wanted(m: Message) -> bool:
             role, public = m.author.role, m.public
+            mine = role == "agent" and m.author.id == self.trainee_id
             return {
-                "agent_public": role == "agent" and public,
-                "agent_internal": role == "agent" and not public,
-                "agent_all": role == "agent",
+                "agent_public": mine and public,
+                "agent_internal": mine and not public,
+                "agent_all": mine,
                 "customer": role == "customer",
                 "all_public": public,
+                "any_agent_public": role == "agent" and public,
+                "any_agent_internal": role == "agent" and not public,
             }[which]
 
         return [m for m in self.ticket.messages if wanted(m)]
+
+    def first_agent_reply(self) -> Message | None:
+        return next(
+            (m for m in self.ticket.messages if m.author.role == "agent" and m.public), None
+        )
 
     def context(self) -> dict[str, Any]:
         return {
@@ -39,10 +67,34 @@ class Case:
         }
 
 
-def facts_for(ticket: Ticket) -> dict[str, Any]:
-    """Plain facts about a ticket that reattribution rules may test."""
+def trainee_of(ticket: Ticket, event_type: str, change: Change | None) -> str | None:
+    """The agent being coached: who handed over on a reassignment, else the assignee."""
+    if event_type == "ticket.reassigned" and change and change.field == "assignee" and change.from_:
+        return change.from_
+    return ticket.agent.id if ticket.agent else None
+
+
+def _age_days(then: datetime | None, now: datetime | None) -> float | None:
+    if then is None or now is None:
+        return None
+    return round((now - then).total_seconds() / 86400, 1)
+
+
+def facts_for(
+    ticket: Ticket,
+    trainee_id: str | None = None,
+    occurred_at: datetime | None = None,
+    history: tuple[str, ...] = (),
+    kb_max_age_days: int = 180,
+) -> dict[str, Any]:
+    """Plain facts about a ticket that reattribution rules and built-in signals test."""
     agent_messages = [m for m in ticket.messages if m.author.role == "agent"]
+    mine = [m for m in agent_messages if m.author.id == trainee_id]
     metrics = ticket.metrics
+    now = occurred_at or ticket.solved_at
+    kb_ages = {a.id: _age_days(a.updated_at, now) for a in ticket.kb_articles}
+    stale_kb = sorted(k for k, age in kb_ages.items() if age is not None and age > kb_max_age_days)
+    tags = [t.lower() for t in ticket.tags]
     return {
         "channel": ticket.channel,
         "queue_backlog_per_agent": ticket.queue_backlog_per_agent,
@@ -51,18 +103,34 @@ def facts_for(ticket: Ticket) -> dict[str, Any]:
         "reassignment_count": metrics.reassignment_count,
         "reopens": metrics.reopens,
         "csat_score": ticket.csat.score if ticket.csat else None,
+        "csat_scale": ticket.csat.scale if ticket.csat else None,
         "policy_ambiguous": any(p.ambiguous for p in ticket.policies),
-        "tags": list(ticket.tags),
-        "agent_public_replies": sum(1 for m in agent_messages if m.public),
-        "internal_notes": sum(1 for m in agent_messages if not m.public),
+        "ambiguous_policies": sorted(p.id for p in ticket.policies if p.ambiguous),
+        "asked_for_guidance": any(GUIDANCE.search(m.body) for m in agent_messages),
+        "kb_articles": sorted(kb_ages),
+        "kb_stale": bool(stale_kb),
+        "stale_kb_articles": stale_kb,
+        "product_issue": bool(PRODUCT_TAGS & set(tags)) or any(INCIDENT_TAG.match(t) for t in tags),
+        "tags": tags,
+        "agent_public_replies": sum(1 for m in mine if m.public),
+        "internal_notes": sum(1 for m in mine if not m.public),
         "escalations": len(ticket.escalations),
+        "repeat_themes": list(history),
     }
 
 
-SAMPLE_CASE = Case(
-    ticket=SAMPLE_EVENT.ticket,
-    event_type=SAMPLE_EVENT.type,
-    event_id=SAMPLE_EVENT.event_id,
-    change=SAMPLE_EVENT.change,
-    facts=facts_for(SAMPLE_EVENT.ticket),
-)
+def _sample_case() -> Case:
+    ticket = SAMPLE_EVENT.ticket
+    trainee = trainee_of(ticket, SAMPLE_EVENT.type, SAMPLE_EVENT.change)
+    return Case(
+        ticket=ticket,
+        event_type=SAMPLE_EVENT.type,
+        event_id=SAMPLE_EVENT.event_id,
+        change=SAMPLE_EVENT.change,
+        trainee_id=trainee,
+        occurred_at=SAMPLE_EVENT.occurred_at,
+        facts=facts_for(ticket, trainee, SAMPLE_EVENT.occurred_at),
+    )
+
+
+SAMPLE_CASE = _sample_case()

@@ -12,6 +12,7 @@ from domain.errors import field_errors
 from domain.expressions import Expression, ExpressionError, compile_expression
 from domain.yamlsource import Problem, YamlDocument, YamlError, load_yaml
 from rubrics.case import SAMPLE_CASE
+from rubrics.notes import template_error
 
 RUBRIC_VARIABLES = ("event", "ticket", "change", "evidence")
 
@@ -37,9 +38,33 @@ def _expression_problems(doc: YamlDocument, rubric: Rubric) -> list[Problem]:
     return problems
 
 
+def _templates(doc: YamlDocument, rubric: Rubric) -> tuple[dict[str, str], list[Problem]]:
+    """Read the rubric's own note templates, so they are pinned with the rubric."""
+    sources, problems = {}, []
+    folder = Path(doc.path).parent
+    for name in ("coaching_note", "qa_summary"):
+        relative = getattr(rubric.templates, name)
+        if relative is None:
+            continue
+        path = folder / relative
+        try:
+            source = path.read_text(encoding="utf-8")
+        except OSError:
+            problems.append(doc.problem(("templates", name), f"templates.{name}: no file {path}"))
+            continue
+        error = template_error(source)
+        if error:
+            line, message = error
+            problems.append(Problem(str(path), line, f"template error: {message}"))
+        sources[name] = source
+    return sources, problems
+
+
 def parse_rubric(doc: YamlDocument) -> tuple[Rubric | None, list[Problem]]:
     if not isinstance(doc.data, dict):
         return None, [doc.problem((), "a rubric file is a mapping of keys to values")]
+    if "template_sources" in doc.data:
+        return None, [doc.problem(("template_sources",), "template_sources: unknown key")]
     try:
         rubric = Rubric.model_validate(doc.data)
     except ValidationError as exc:
@@ -47,6 +72,10 @@ def parse_rubric(doc: YamlDocument) -> tuple[Rubric | None, list[Problem]]:
             doc.problem(e.loc, f"{e.path}: {e.message}") for e in field_errors(exc, ("check",))
         ]
     problems = _expression_problems(doc, rubric)
+    sources, template_problems = _templates(doc, rubric)
+    problems += template_problems
+    if sources:
+        rubric = rubric.model_copy(update={"template_sources": sources})
     stem = Path(doc.path).stem
     if stem not in (rubric.id, rubric.ref):
         problems.append(

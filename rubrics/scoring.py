@@ -1,32 +1,39 @@
-"""Draft an assessment: score every criterion of an approved rubric against the case."""
+"""Draft an assessment: score every criterion of an approved rubric against the case.
+
+Pure: the same rubric and case always give the same draft.
+"""
 
 from __future__ import annotations
 
-from domain.assessment import CriterionResult, Draft, MessageEvidence
+from domain.assessment import (
+    CriterionResult,
+    Draft,
+    MessageEvidence,
+    MessageSource,
+    ProcessIssue,
+    Trainee,
+)
 from domain.definitions import Criterion, Rubric
 from domain.expressions import ExpressionError
+from rubrics import stops
+from rubrics.attribution import attribute, standing_issues
 from rubrics.case import Case
 from rubrics.checks import run_check
+from rubrics.evidence import evidence_report
 from rubrics.loader import rubric_expression
 
 LOW_CONFIDENCE = 0.7
+RISK_TAGS = frozenset({"vip", "legal-hold", "escalated-complaint", "churn-risk"})
+SPEED_METRICS = ("first_response_minutes", "resolution_minutes")
 
 
 class EvidenceMismatch(ValueError):
     """A quote is not verbatim in the message it cites: the draft must not be shown."""
 
 
-def _cause(criterion: Criterion, case: Case, context: dict) -> tuple[str, str]:
-    for rule in criterion.reattribute:
-        try:
-            if rubric_expression(rule.when).evaluate(context):
-                return rule.cause, f" (attributed to {rule.cause}: {rule.when})"
-        except ExpressionError:
-            continue
-    return criterion.cause, ""
-
-
-def score_criterion(criterion: Criterion, case: Case, context: dict) -> CriterionResult:
+def score_criterion(
+    criterion: Criterion, case: Case, rubric: Rubric, context: dict
+) -> CriterionResult:
     base = {
         "criterion_id": criterion.id,
         "name": criterion.name,
@@ -47,7 +54,7 @@ def score_criterion(criterion: Criterion, case: Case, context: dict) -> Criterio
             return CriterionResult(
                 **base, status="not_applicable", explanation="does not apply to this event"
             )
-    outcome = run_check(criterion.check, case)
+    outcome = run_check(criterion.check, case, criterion.id)
     if outcome.status in ("passed", "failed") and not outcome.evidence:
         return CriterionResult(
             **base,
@@ -65,13 +72,12 @@ def score_criterion(criterion: Criterion, case: Case, context: dict) -> Criterio
     if outcome.status == "passed":
         return result.model_copy(update={"score": criterion.weight, "max_score": criterion.weight})
     if outcome.status == "failed":
-        cause, why = _cause(criterion, case, context)
+        cause, why = attribute(criterion, case, rubric, context)
+        explanation = outcome.explanation + (
+            f" (not the agent's doing: {why})" if cause != "agent_behavior" and why else ""
+        )
         return result.model_copy(
-            update={
-                "max_score": criterion.weight,
-                "cause": cause,
-                "explanation": outcome.explanation + why,
-            }
+            update={"max_score": criterion.weight, "cause": cause, "explanation": explanation}
         )
     return result
 
@@ -89,15 +95,21 @@ def verify_evidence(results: list[CriterionResult], case: Case) -> None:
                     )
 
 
-def stop_reason(case: Case) -> str | None:
-    ticket = case.ticket
-    if not ticket.messages:
-        return "evidence missing: the ticket has no conversation thread"
-    if ticket.agent is None:
-        return "evidence missing: no agent is assigned to the ticket"
-    if not case.messages("agent_all"):
-        return "evidence missing: the thread has no agent message"
-    return None
+def _with_sources(results: list[CriterionResult], case: Case) -> list[CriterionResult]:
+    """Attach where each redacted quote sits in the original message (leads only)."""
+    if not case.sources:
+        return results
+    out = []
+    for result in results:
+        evidence = []
+        for item in result.evidence:
+            redacted = case.sources.get(getattr(item, "message_id", None))
+            if isinstance(item, MessageEvidence) and redacted is not None:
+                start, end = redacted.to_source(item.start, item.end)
+                item = item.model_copy(update={"source": MessageSource(start=start, end=end)})
+            evidence.append(item)
+        out.append(result.model_copy(update={"evidence": evidence}))
+    return out
 
 
 def _summary(rubric: Rubric, results: list[CriterionResult], score: float, max_score: float) -> str:
@@ -111,47 +123,140 @@ def _summary(rubric: Rubric, results: list[CriterionResult], score: float, max_s
     return f"{head} Failed: {listed}."
 
 
+def _customer_risk(case: Case) -> bool:
+    ticket, facts = case.ticket, case.facts
+    if RISK_TAGS & set(facts.get("tags", [])):
+        return True
+    if (ticket.metrics.reopens or 0) >= 2:
+        return True
+    low = facts.get("csat_score") is not None and facts["csat_score"] <= 0.4 * facts["csat_scale"]
+    return low and (ticket.customer_segment or "").lower() == "enterprise"
+
+
+def _process_issues(results: list[CriterionResult], case: Case) -> list[ProcessIssue]:
+    issues = [
+        ProcessIssue(
+            cause=r.cause, criterion_id=r.criterion_id, summary=f"{r.name}: {r.explanation}"
+        )
+        for r in results
+        if r.status == "failed" and r.cause not in (None, "agent_behavior")
+    ]
+    seen = {(i.cause, i.ref) for i in issues if i.ref}
+    for issue in standing_issues(case):
+        if (issue.cause, issue.ref) not in seen:
+            issues.append(issue)
+    return issues
+
+
+def _priority(flags: list[str], stopped: bool) -> int:
+    weights = {
+        "customer_risk": 4,
+        "sensitive": 2,
+        "policy_exception": 3,
+        "critical_failed": 2,
+        "low_confidence": 2,
+        "repeat_theme": 1,
+    }
+    return sum(weights.get(f, 0) for f in flags) + (2 if stopped else 0)
+
+
+def trainee(case: Case) -> Trainee | None:
+    if case.trainee_id is None:
+        return None
+    agent = case.ticket.agent
+    if agent and agent.id == case.trainee_id:
+        return Trainee(id=agent.id, name=agent.name, team=agent.team)
+    named = next(
+        (
+            m.author.name
+            for m in case.ticket.messages
+            if m.author.id == case.trainee_id and m.author.name
+        ),
+        None,
+    )
+    return Trainee(id=case.trainee_id, name=named)
+
+
 def draft(rubric: Rubric, case: Case) -> Draft:
-    """Score the case. Pure: the same rubric and case always give the same draft."""
-    reason = stop_reason(case)
-    if reason:
+    evidence = evidence_report(case, rubric)
+    blocked = stops.missing(case) or stops.out_of_scope(case, rubric)
+    if blocked:
+        flags = blocked.flags + (["customer_risk"] if _customer_risk(case) else [])
         return Draft(
             status="stopped",
-            stop_reason=reason,
+            stop_reason=blocked.reason,
+            trainee=trainee(case),
             confidence=0.0,
-            flags=["evidence_missing"],
-            priority=2,
-            summary=f"Stopped: {reason}.",
+            flags=flags,
+            priority=_priority(flags, True),
+            summary=f"Stopped: {blocked.reason}.",
+            evidence=evidence,
+            process_issues=standing_issues(case),
         )
     context = case.context()
-    results = [score_criterion(c, case, context) for c in rubric.criteria]
+    results = [score_criterion(c, case, rubric, context) for c in rubric.criteria]
     verify_evidence(results, case)
+    results = _with_sources(results, case)
     scored = [r for r in results if r.status in ("passed", "failed")]
     applicable = [r for r in results if r.status != "not_applicable"]
     score = sum(r.score for r in scored)
     max_score = sum(r.max_score for r in scored)
     coverage = len(scored) / len(applicable) if applicable else 0.0
-    confidence = round(
-        coverage * (sum(r.confidence for r in scored) / len(scored) if scored else 0), 3
-    )
-    critical_failed = any(r.critical and r.status == "failed" for r in results)
+    mean = sum(r.confidence for r in scored) / len(scored) if scored else 0.0
+    confidence = round(coverage * mean, 3)
+    failed = [r for r in results if r.status == "failed"]
+    critical_failed = any(r.critical for r in failed)
     passed = bool(max_score) and not critical_failed and score / max_score >= rubric.pass_score
-    flags = []
+    by_id = {c.id: c for c in rubric.criteria}
+    repeats = sorted(
+        {r.criterion_id for r in failed if r.cause == "agent_behavior"} & set(case.history)
+    )
+    failed_speed = any(
+        getattr(by_id[r.criterion_id].check, "metric", None) in SPEED_METRICS for r in failed
+    )
+    stop = (
+        stops.sensitive(case)
+        or stops.stale(case, rubric)
+        or stops.contradictory(case, failed_speed)
+    )
+    flags = list(stop.flags) if stop else []
     if confidence < LOW_CONFIDENCE:
         flags.append("low_confidence")
     if critical_failed:
         flags.append("critical_failed")
-    if any(r.status == "failed" and r.cause not in (None, "agent_behavior") for r in results):
+    if any(by_id[r.criterion_id].check.kind == "policy_exception" for r in failed):
+        flags.append("policy_exception")
+    if _customer_risk(case) and "customer_risk" not in flags:
+        flags.append("customer_risk")
+    issues = _process_issues(results, case)
+    if issues:
         flags.append("process_issue")
-    priority = (2 if "low_confidence" in flags else 0) + (1 if critical_failed else 0)
+    if repeats:
+        flags.append("repeat_theme")
+    summary = _summary(rubric, results, score, max_score)
+    if stop:
+        summary = f"Stopped: {stop.reason}. {summary}"
+    blocking = {
+        "low_confidence",
+        "critical_failed",
+        "policy_exception",
+        "customer_risk",
+        "sensitive",
+    }
     return Draft(
-        status="awaiting_review",
+        status="stopped" if stop else "awaiting_review",
+        stop_reason=stop.reason if stop else None,
+        trainee=trainee(case),
         results=results,
         score=score,
         max_score=max_score,
         passed=passed,
         confidence=confidence,
         flags=flags,
-        priority=priority,
-        summary=_summary(rubric, results, score, max_score),
+        priority=_priority(flags, stop is not None),
+        auto_eligible=stop is None and not blocking & set(flags),
+        summary=summary,
+        evidence=evidence,
+        process_issues=issues,
+        repeat_themes=repeats,
     )

@@ -85,14 +85,7 @@ class Intake:
         payload = CoachingInput(
             opportunity=opportunity,
             rubric=self.catalog.rubric_for(opportunity),
-            event=EventRef(
-                source=event.source,
-                event_id=event.event_id,
-                type=event.type,
-                occurred_at=event.occurred_at,
-                ticket_id=event.ticket.id,
-                change=event.change,
-            ),
+            event=EventRef.from_event(event),
         )
         try:
             await self.client.start_workflow(

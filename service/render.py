@@ -106,6 +106,19 @@ def assessment_text(
                 limit = ev.get("threshold")
                 threshold = f" ({ev.get('bound')} {limit:g})" if limit is not None else ""
                 out.append(f"                   > {ev['metric']} = {value}{threshold}")
+    if row.evidence_report:
+        out += [
+            "",
+            "Evidence: " + " · ".join(f"{e['name']} {e['status']}" for e in row.evidence_report),
+        ]
+    if row.process_issues:
+        out += ["", "Process issues for the lead (not the agent's doing, never coached):"]
+        out += [f"  - {i['cause']}: {i['summary']}" for i in row.process_issues]
+    if row.repeat_themes:
+        out += ["", f"Repeat themes (failed in the last 30 days): {', '.join(row.repeat_themes)}"]
+    if row.coaching_note:
+        out += ["", "Coaching note draft (what the agent will see once a lead approves):", ""]
+        out += ["  " + line if line else "" for line in row.coaching_note.rstrip().splitlines()]
     for d in decisions:
         out += ["", f"Decision: {d.action} by {d.lead} at {d.decided_at:%Y-%m-%d %H:%M} UTC"]
         if d.reason:

@@ -8,14 +8,15 @@ from temporalio.worker import Worker
 
 from activities.decisions import DecisionActivities
 from activities.drafting import DraftingActivities
+from activities.llm_client import LlmClient
 from service.sandbox import new_sandbox_runner
 from workflows.coaching import CoachingWorkflow
 
 WORKFLOWS = [CoachingWorkflow]
 
 
-def activities_for(sessions: async_sessionmaker) -> list:
-    drafting = DraftingActivities(sessions)
+def activities_for(sessions: async_sessionmaker, llm: LlmClient | None = None) -> list:
+    drafting = DraftingActivities(sessions, llm or LlmClient.from_env())
     decisions = DecisionActivities(sessions)
     return [drafting.draft_assessment, drafting.save_draft, decisions.record_decision]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,9 +45,9 @@ async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAsses
         ticket_external_id=req.event.ticket_id,
         event_id=req.event.event_id,
         event_type=req.event.type,
-        agent_id=ticket.agent_id,
-        agent_name=ticket.agent_name,
-        team=ticket.team,
+        agent_id=draft.trainee.id if draft.trainee else ticket.agent_id,
+        agent_name=draft.trainee.name if draft.trainee else ticket.agent_name,
+        team=draft.trainee.team if draft.trainee else ticket.team,
         queue=ticket.queue,
         product_area=ticket.product_area,
         customer_segment=ticket.customer_segment,
@@ -59,6 +61,13 @@ async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAsses
         priority=draft.priority,
         flags=draft.flags,
         summary=draft.summary,
+        coaching_note=draft.coaching_note,
+        qa_summary=draft.qa_summary,
+        evidence_report=[e.model_dump(mode="json") for e in draft.evidence],
+        process_issues=[i.model_dump(mode="json") for i in draft.process_issues],
+        repeat_themes=draft.repeat_themes,
+        auto_eligible=draft.auto_eligible,
+        occurred_at=req.event.occurred_at,
         created_at=req.drafted_at,
         updated_at=req.drafted_at,
         decided_at=None,
@@ -104,17 +113,37 @@ async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAsses
             "event_type": req.event.type,
         },
     )
-    for result in draft.results:
-        if result.status == "failed" and result.cause not in (None, "agent_behavior"):
-            await append_measurement(
-                session,
-                kind="process_issue",
-                occurred_at=req.drafted_at,
-                key=f"{req.workflow_id}:{result.criterion_id}",
-                assessment=row,
-                data={"criterion_id": result.criterion_id, "cause": result.cause},
-            )
+    for i, issue in enumerate(draft.process_issues):
+        await append_measurement(
+            session,
+            kind="process_issue",
+            occurred_at=req.drafted_at,
+            key=f"{req.workflow_id}:{i}",
+            assessment=row,
+            data=issue.model_dump(mode="json"),
+        )
     return SavedAssessment(assessment_id=row.id, status=draft.status, created=True)
+
+
+async def recent_failures(
+    session: AsyncSession, agent_id: str, before: datetime, days: int = 30, exclude: str = ""
+) -> list[str]:
+    """Criteria this agent failed on their own account in the `days` before `before`."""
+    rows = await session.execute(
+        select(CriterionResultRow.criterion_id)
+        .distinct()
+        .join(AssessmentRow, AssessmentRow.id == CriterionResultRow.assessment_id)
+        .where(
+            AssessmentRow.agent_id == agent_id,
+            AssessmentRow.workflow_id != exclude,
+            AssessmentRow.status != "dismissed",
+            AssessmentRow.occurred_at >= before - timedelta(days=days),
+            AssessmentRow.occurred_at < before,
+            CriterionResultRow.status == "failed",
+            CriterionResultRow.cause == "agent_behavior",
+        )
+    )
+    return sorted(rows.scalars())
 
 
 async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> bool:

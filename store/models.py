@@ -103,7 +103,10 @@ class WorkflowStartRow(Base):
 
 class AssessmentRow(Base):
     __tablename__ = "assessments"
-    __table_args__ = (Index("ix_assessments_queue", "status", "priority", "created_at"),)
+    __table_args__ = (
+        Index("ix_assessments_queue", "status", "priority", "created_at"),
+        Index("ix_assessments_agent_time", "agent_id", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workflow_id: Mapped[str] = mapped_column(String(600), unique=True)
@@ -132,6 +135,13 @@ class AssessmentRow(Base):
     priority: Mapped[int] = mapped_column(Integer)
     flags: Mapped[list] = mapped_column(JSON)
     summary: Mapped[str] = mapped_column(Text)
+    coaching_note: Mapped[str] = mapped_column(Text, default="")
+    qa_summary: Mapped[str] = mapped_column(Text, default="")
+    evidence_report: Mapped[list] = mapped_column(JSON, default=list)
+    process_issues: Mapped[list] = mapped_column(JSON, default=list)
+    repeat_themes: Mapped[list] = mapped_column(JSON, default=list)
+    auto_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+    occurred_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]

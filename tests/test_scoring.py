@@ -6,22 +6,17 @@ import pytest
 
 from domain.assessment import MessageEvidence
 from domain.definitions import InternalNoteCheck, MetricCheck, PhrasesCheck
-from redaction import redact, redact_ticket
-from rubrics.case import Case, facts_for
+from opportunities.catalog import load_catalog
+from redaction import redact
+from rubrics.case import Case
 from rubrics.checks import run_check
 from rubrics.scoring import EvidenceMismatch, draft, verify_evidence
+from tests.drafting import case_for
 from tests.factories import make_event
 
 
 def _case(**overrides) -> Case:
-    event = make_event(**overrides)
-    return Case(
-        ticket=redact_ticket(event.ticket),
-        event_type=event.type,
-        event_id=event.event_id,
-        change=event.change,
-        facts=facts_for(event.ticket),
-    )
+    return case_for(make_event(**overrides), load_catalog())
 
 
 def _assert_verbatim(case: Case, evidence) -> None:

@@ -51,7 +51,12 @@ class CoachingWorkflow:
         workflow_id = workflow.info().workflow_id
         draft = await workflow.execute_local_activity(
             DRAFT_ASSESSMENT,
-            DraftRequest(workflow_id=workflow_id, rubric=input.rubric, event=input.event),
+            DraftRequest(
+                workflow_id=workflow_id,
+                opportunity=input.opportunity,
+                rubric=input.rubric,
+                event=input.event,
+            ),
             result_type=Draft,
             start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
             retry_policy=RETRY,

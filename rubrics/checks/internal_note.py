@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from domain.assessment import MetricEvidence
 from domain.definitions import InternalNoteCheck
 from rubrics.case import Case
 from rubrics.checks.base import Outcome, opening
 
+NEAR_MINUTES = 60
+
+
+def _near_the_handoff(case: Case) -> list:
+    """The agent's internal notes written before the event (a little after still counts)."""
+    notes = case.messages("agent_internal")
+    if case.occurred_at is None:
+        return notes
+    cutoff = case.occurred_at + timedelta(minutes=NEAR_MINUTES)
+    return [m for m in notes if m.created_at is None or m.created_at <= cutoff]
+
 
 def check_internal_note(spec: InternalNoteCheck, case: Case) -> Outcome:
-    notes = case.messages("agent_internal")
+    notes = _near_the_handoff(case)
     if not notes:
         return Outcome(
             "failed",

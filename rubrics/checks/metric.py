@@ -21,6 +21,12 @@ def check_metric(spec: MetricCheck, case: Case) -> Outcome:
         return Outcome(
             "not_applicable", f"no {spec.metric} target for channel {channel or 'unknown'}"
         )
+    if spec.metric == "first_response_minutes":
+        first = case.first_agent_reply()
+        if first is not None and case.trainee_id and first.author.id != case.trainee_id:
+            return Outcome(
+                "not_applicable", f"the first reply came from another agent ({first.author.id})"
+            )
     value = getattr(case.ticket.metrics, spec.metric)
     bound, threshold = ("max", maximum) if maximum is not None else ("min", minimum)
     evidence = [

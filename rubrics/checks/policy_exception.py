@@ -1,0 +1,80 @@
+"""`policy_exception`: a refund, credit or exception promised without a recorded approval.
+
+A failure raises the `policy_exception` flag: it always goes to a lead, never anywhere
+automatic.
+"""
+
+from __future__ import annotations
+
+from domain.definitions import PolicyExceptionCheck
+from rubrics.case import Case
+from rubrics.checks.base import Outcome, opening
+from rubrics.checks.lexicon import find_phrases
+
+PROMISES = (
+    "I've refunded",
+    "I have refunded",
+    "I've gone ahead and refunded",
+    "I'll refund",
+    "I will refund",
+    "I've issued a refund",
+    "I have issued a refund",
+    "I'll issue a refund",
+    "full refund",
+    "refund you in full",
+    "I've credited",
+    "I'll credit",
+    "I will credit",
+    "add a credit",
+    "added a credit",
+    "credit to your account",
+    "as an exception",
+    "make an exception",
+    "I've waived",
+    "I'll waive",
+    "I will waive",
+    "waive the fee",
+    "free of charge",
+    "on the house",
+    "complimentary month",
+)
+APPROVALS = (
+    "approved by",
+    "lead approved",
+    "manager approved",
+    "approval from",
+    "exception approved",
+    "signed off by",
+    "approved the exception",
+    "approved the refund",
+    "approved the credit",
+)
+
+
+def check_policy_exception(spec: PolicyExceptionCheck, case: Case) -> Outcome:
+    replies = case.messages("agent_public")
+    if not replies:
+        return Outcome("not_scored", "the agent sent no public reply", confidence=0.0)
+    promises = find_phrases(tuple(spec.promises) or PROMISES, replies)
+    if not promises:
+        return Outcome(
+            "passed",
+            "no refund, credit or exception was promised",
+            [opening(replies[0])],
+            confidence=0.9,
+        )
+    notes = case.messages("any_agent_internal")
+    approvals = find_phrases(tuple(spec.approvals) or APPROVALS, notes, limit=1)
+    if approvals:
+        return Outcome(
+            "passed",
+            "promised an exception that a recorded approval covers",
+            promises + approvals,
+            confidence=0.8,
+        )
+    return Outcome(
+        "failed",
+        "promised a refund, credit or exception without a recorded approval",
+        promises,
+        confidence=0.9,
+    )

@@ -1,0 +1,133 @@
+"""Render the coaching note (for the agent) and the QA summary (for the lead) with Jinja2.
+
+Both read only the draft, whose quotes are already redacted. A rubric may bring its own
+templates; the defaults live in `rubrics/templates/`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError
+
+from domain.assessment import Draft, MessageEvidence
+from domain.definitions import Opportunity, Rubric
+from domain.durations import format_duration
+
+TEMPLATES = Path(__file__).parent / "templates"
+DEFAULTS = {"coaching_note": "coaching_note.md.j2", "qa_summary": "qa_summary.md.j2"}
+CAUSE_LABELS = {
+    "agent_behavior": "agent behaviour",
+    "policy": "policy",
+    "product": "product",
+    "documentation": "documentation",
+    "staffing": "staffing",
+    "process": "process",
+}
+
+STRENGTH_QUOTE_LIMIT = 160
+
+_ENV = Environment(
+    undefined=StrictUndefined,
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def template_error(source: str) -> tuple[int, str] | None:
+    try:
+        _ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        return exc.lineno or 1, exc.message or "syntax error"
+    return None
+
+
+@lru_cache(maxsize=64)
+def _compiled(source: str) -> Template:
+    return _ENV.from_string(source)
+
+
+def _template(rubric: Rubric, name: str) -> Template:
+    source = rubric.template_sources.get(name) or (TEMPLATES / DEFAULTS[name]).read_text("utf-8")
+    return _compiled(source)
+
+
+def _quotes(result, limit: int = 2) -> list[str]:
+    return [
+        " ".join(e.quote.split())
+        for e in result.evidence
+        if isinstance(e, MessageEvidence) and e.quote
+    ][:limit]
+
+
+def _short(result) -> str:
+    """A strength's quote when it is short enough to read as the reason; else none."""
+    quotes = _quotes(result, 1)
+    return quotes[0] if quotes and len(quotes[0]) <= STRENGTH_QUOTE_LIMIT else ""
+
+
+def _context(
+    draft: Draft, rubric: Rubric, opportunity: Opportunity, ticket: str, event_type: str
+) -> dict:
+    coached = [r for r in draft.results if r.status == "failed" and r.cause == "agent_behavior"]
+    coached_ids = {r.criterion_id for r in coached}
+    tasks = [
+        t
+        for t in opportunity.learning_tasks
+        if (set(t.if_failed) & coached_ids) or (not t.if_failed and coached_ids)
+    ]
+    by_id = {c.id: c for c in rubric.criteria}
+    results = [
+        {**r.model_dump(), "cause_label": CAUSE_LABELS.get(r.cause or "", "")}
+        for r in draft.results
+    ]
+    return {
+        "trainee_name": (draft.trainee.name or draft.trainee.id) if draft.trainee else "the agent",
+        "opportunity_name": opportunity.name,
+        "ticket": ticket,
+        "event_type": event_type,
+        "rubric": rubric.ref,
+        "stop_reason": draft.stop_reason,
+        "score": f"{draft.score or 0:g}",
+        "max_score": f"{draft.max_score or 0:g}",
+        "percent": round(100 * (draft.score or 0) / draft.max_score) if draft.max_score else 0,
+        "passed": draft.passed,
+        "confidence": f"{draft.confidence:.2f}",
+        "flags": draft.flags,
+        "strengths": [
+            {"name": r.name, "quote": next(iter(_quotes(r, 1)), "")}
+            for r in draft.results
+            if r.status == "passed" and _quotes(r, 1)
+        ],
+        "points": [
+            {
+                "name": r.name,
+                "explanation": r.explanation,
+                "quotes": _quotes(r),
+                "coaching": by_id[r.criterion_id].coaching if r.criterion_id in by_id else None,
+            }
+            for r in coached
+        ],
+        "tasks": [{"title": t.title, "due": format_duration(t.due)} for t in tasks],
+        "issues": [
+            {**i.model_dump(), "cause_label": CAUSE_LABELS[i.cause]} for i in draft.process_issues
+        ],
+        "results": results,
+        "evidence": [e.model_dump() for e in draft.evidence],
+        "repeat_themes": draft.repeat_themes,
+    }
+
+
+def render_notes(
+    draft: Draft, rubric: Rubric, opportunity: Opportunity, ticket: str, event_type: str
+) -> Draft:
+    context = _context(draft, rubric, opportunity, ticket, event_type)
+    return draft.model_copy(
+        update={
+            "coaching_note": _template(rubric, "coaching_note").render(context).strip() + "\n",
+            "qa_summary": _template(rubric, "qa_summary").render(context).strip() + "\n",
+        }
+    )
