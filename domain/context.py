@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.events import TicketEvent
+from domain.events import Ticket, TicketEvent
 
 EVENT_VARIABLES = ("event", "ticket", "change")
+
+
+def ticket_view(ticket: Ticket) -> dict[str, Any]:
+    """The ticket as CEL sees it: every field but the thread, which the rubric checks judge.
+
+    Converting message bodies into CEL values costs more than everything else together.
+    """
+    view = ticket.model_dump(mode="json", exclude={"messages"})
+    view["message_count"] = len(ticket.messages)
+    return view
 
 
 def event_context(event: TicketEvent) -> dict[str, Any]:
@@ -17,7 +27,7 @@ def event_context(event: TicketEvent) -> dict[str, Any]:
             "type": event.type,
             "occurred_at": event.occurred_at.isoformat(),
         },
-        "ticket": event.ticket.model_dump(mode="json"),
+        "ticket": ticket_view(event.ticket),
         "change": event.change.model_dump(mode="json", by_alias=True) if event.change else None,
     }
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.context import SAMPLE_EVENT
+from domain.context import SAMPLE_EVENT, ticket_view
 from domain.events import Change, Message, Ticket
 
 GUIDANCE = re.compile(
@@ -61,7 +61,7 @@ class Case:
     def context(self) -> dict[str, Any]:
         return {
             "event": {"event_id": self.event_id, "type": self.event_type},
-            "ticket": self.ticket.model_dump(mode="json"),
+            "ticket": ticket_view(self.ticket),
             "change": self.change.model_dump(mode="json", by_alias=True) if self.change else None,
             "evidence": self.facts,
         }

@@ -12,7 +12,8 @@ SOLVED = ("solved", "closed", "resolved")
 def _item(name: str, value: object, detail: str = "") -> EvidenceItem:
     if value is None:
         return EvidenceItem(name=name, status="missing", detail=detail or "not in the event")
-    return EvidenceItem(name=name, status="present", detail=detail or str(value))
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    return EvidenceItem(name=name, status="present", detail=detail or shown)
 
 
 def evidence_report(case: Case, rubric: Rubric) -> list[EvidenceItem]:
@@ -22,8 +23,8 @@ def evidence_report(case: Case, rubric: Rubric) -> list[EvidenceItem]:
         _item(
             "thread",
             ticket.messages or None,
-            f"{len(ticket.messages)} messages ({public} public, "
-            f"{len(ticket.messages) - public} internal)"
+            f"{len(ticket.messages)} messages: {public} public, "
+            f"{len(ticket.messages) - public} internal"
             if ticket.messages
             else "",
         ),

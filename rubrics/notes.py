@@ -37,6 +37,13 @@ _ENV = Environment(
 )
 
 
+def _num(value: float | int | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+_ENV.filters["num"] = _num
+
+
 def template_error(source: str) -> tuple[int, str] | None:
     try:
         _ENV.parse(source)

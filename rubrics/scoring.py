@@ -5,6 +5,8 @@ Pure: the same rubric and case always give the same draft.
 
 from __future__ import annotations
 
+import cel
+
 from domain.assessment import (
     CriterionResult,
     Draft,
@@ -193,7 +195,7 @@ def draft(rubric: Rubric, case: Case) -> Draft:
             evidence=evidence,
             process_issues=standing_issues(case),
         )
-    context = case.context()
+    context = cel.Context(case.context())
     results = [score_criterion(c, case, rubric, context) for c in rubric.criteria]
     verify_evidence(results, case)
     results = _with_sources(results, case)
