@@ -20,6 +20,23 @@ GUIDANCE = re.compile(
     r"checking with (my|the) (lead|manager|team lead)|policy is (unclear|ambiguous))",
     re.IGNORECASE,
 )
+GUIDANCE_NEEDLES = (
+    "policy",
+    "can we",
+    "can i",
+    "approval",
+    "sign-off",
+    "sign off",
+    "guidance",
+    "checking with",
+)
+
+
+def _asks_for_guidance(body: str) -> bool:
+    lowered = body.lower()
+    return any(n in lowered for n in GUIDANCE_NEEDLES) and bool(GUIDANCE.search(body))
+
+
 INCIDENT_TAG = re.compile(r"^(incident|inc|bug|problem)[-_]?\d+$", re.IGNORECASE)
 PRODUCT_TAGS = frozenset({"product-bug", "bug", "known-issue", "outage", "defect"})
 
@@ -106,7 +123,7 @@ def facts_for(
         "csat_scale": ticket.csat.scale if ticket.csat else None,
         "policy_ambiguous": any(p.ambiguous for p in ticket.policies),
         "ambiguous_policies": sorted(p.id for p in ticket.policies if p.ambiguous),
-        "asked_for_guidance": any(GUIDANCE.search(m.body) for m in agent_messages),
+        "asked_for_guidance": any(_asks_for_guidance(m.body) for m in agent_messages),
         "kb_articles": sorted(kb_ages),
         "kb_stale": bool(stale_kb),
         "stale_kb_articles": stale_kb,

@@ -12,8 +12,9 @@ SOLVED = ("solved", "closed", "resolved")
 def _item(name: str, value: object, detail: str = "") -> EvidenceItem:
     if value is None:
         return EvidenceItem(name=name, status="missing", detail=detail or "not in the event")
-    shown = f"{value:g}" if isinstance(value, float) else str(value)
-    return EvidenceItem(name=name, status="present", detail=detail or shown)
+    if not detail:
+        detail = f"{value:g}" if isinstance(value, float) else str(value)
+    return EvidenceItem(name=name, status="present", detail=detail)
 
 
 def evidence_report(case: Case, rubric: Rubric) -> list[EvidenceItem]:
@@ -22,7 +23,7 @@ def evidence_report(case: Case, rubric: Rubric) -> list[EvidenceItem]:
     items = [
         _item(
             "thread",
-            ticket.messages or None,
+            len(ticket.messages) or None,
             f"{len(ticket.messages)} messages: {public} public, "
             f"{len(ticket.messages) - public} internal"
             if ticket.messages
@@ -41,7 +42,7 @@ def evidence_report(case: Case, rubric: Rubric) -> list[EvidenceItem]:
         ),
         _item(
             "csat",
-            ticket.csat,
+            ticket.csat.score if ticket.csat else None,
             f"{ticket.csat.score:g}/{ticket.csat.scale}"
             + (" with a comment" if ticket.csat.comment else "")
             if ticket.csat

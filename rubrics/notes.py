@@ -42,6 +42,7 @@ def _num(value: float | int | None) -> str:
 
 
 _ENV.filters["num"] = _num
+_ENV.filters["cause"] = lambda cause: CAUSE_LABELS.get(cause or "", "")
 
 
 def template_error(source: str) -> tuple[int, str] | None:
@@ -87,10 +88,6 @@ def _context(
         if (set(t.if_failed) & coached_ids) or (not t.if_failed and coached_ids)
     ]
     by_id = {c.id: c for c in rubric.criteria}
-    results = [
-        {**r.model_dump(), "cause_label": CAUSE_LABELS.get(r.cause or "", "")}
-        for r in draft.results
-    ]
     return {
         "trainee_name": (draft.trainee.name or draft.trainee.id) if draft.trainee else "the agent",
         "opportunity_name": opportunity.name,
@@ -119,11 +116,9 @@ def _context(
             for r in coached
         ],
         "tasks": [{"title": t.title, "due": format_duration(t.due)} for t in tasks],
-        "issues": [
-            {**i.model_dump(), "cause_label": CAUSE_LABELS[i.cause]} for i in draft.process_issues
-        ],
-        "results": results,
-        "evidence": [e.model_dump() for e in draft.evidence],
+        "issues": draft.process_issues,
+        "results": draft.results,
+        "evidence": draft.evidence,
         "repeat_themes": draft.repeat_themes,
     }
 

@@ -33,6 +33,35 @@ PRAISE = re.compile(
 SPEED_PRAISE = re.compile(
     r"(?<!\w)(quick|fast|prompt|speedy|straight away|right away)(?!\w)", re.IGNORECASE
 )
+# Each regex above only matches text containing one of these; checking them first is cheap.
+SENSITIVE_NEEDLES = (
+    "lawyer",
+    "solicitor",
+    "attorney",
+    "legal",
+    "sue you",
+    "suing",
+    "court",
+    "small claims",
+    "ombudsman",
+    "trading standards",
+    "kill myself",
+    "end my life",
+    "suicid",
+    "self-harm",
+    "self harm",
+    "to live",
+    "hurt myself",
+    "passed away",
+    "bereave",
+    "funeral",
+    "terminal",
+    "domestic abuse",
+    "hardship",
+    "afford",
+    "hospital",
+    "carer for",
+)
 NEGATION = re.compile(r"(?<!\w)(not|never|no|wasn'?t|isn'?t|hardly)\s+(\w+\s+)?$", re.IGNORECASE)
 
 
@@ -64,6 +93,9 @@ def sensitive(case: Case) -> Stop | None:
     texts = [m.body for m in case.messages("customer")]
     if case.ticket.csat and case.ticket.csat.comment:
         texts.append(case.ticket.csat.comment)
+    lowered = "\n".join(texts).lower()
+    if not any(needle in lowered for needle in SENSITIVE_NEEDLES):
+        return None
     for pattern, what in (
         (SELF_HARM, "a risk of self-harm"),
         (LEGAL, "a legal threat"),

@@ -10,6 +10,7 @@ from domain.events import Message
 
 EXCERPT_LIMIT = 240
 MIN_OPENING = 60
+SENTENCE_MARKS = ".!?\n"
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
@@ -24,16 +25,12 @@ class Outcome:
 def excerpt(message: Message, start: int, end: int) -> MessageEvidence:
     """The sentence around body[start:end], trimmed to a readable length, quoted verbatim."""
     body = message.body
-    left = start
-    while (
-        left > 0 and not _SENTENCE_END.match(body[left - 1]) and start - left < EXCERPT_LIMIT // 2
-    ):
-        left -= 1
-    right = end
-    while right < len(body) and right - left < EXCERPT_LIMIT:
-        right += 1
-        if _SENTENCE_END.match(body[right - 1]):
-            break
+    floor = max(0, start - EXCERPT_LIMIT // 2)
+    cut = max(body.rfind(mark, floor, start) for mark in SENTENCE_MARKS)
+    left = cut + 1 if cut >= 0 else floor
+    limit = min(len(body), left + EXCERPT_LIMIT)
+    found = _SENTENCE_END.search(body, end, limit)
+    right = found.end() if found else max(end, limit)
     while left < start and body[left].isspace():
         left += 1
     while right > end and body[right - 1].isspace():

@@ -48,8 +48,9 @@ def _lowered(body: str) -> str:
     return body.lower().translate(APOSTROPHES)
 
 
-def find_phrases(phrases: tuple[str, ...], messages: list[Message],
-                 limit: int = MAX_EXCERPTS) -> list[MessageEvidence]:
+def find_phrases(
+    phrases: tuple[str, ...], messages: list[Message], limit: int = MAX_EXCERPTS
+) -> list[MessageEvidence]:
     """Excerpts of the sentences where any phrase occurs, in thread order."""
     compiled = lexicon(phrases)
     found = []
