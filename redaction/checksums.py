@@ -30,3 +30,11 @@ def iban_valid(compact: str) -> bool:
         return False
     rearranged = compact[4:] + compact[:4]
     return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+CARD_FIRST_DIGITS = frozenset("23456")
+
+
+def is_card_number(digits: str) -> bool:
+    """13-19 digits, a major-network first digit (2-6) and a valid Luhn check digit."""
+    return 13 <= len(digits) <= 19 and digits[0] in CARD_FIRST_DIGITS and luhn(digits)

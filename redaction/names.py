@@ -1,43 +1,114 @@
-"""Customer names: the full name (any case) and each name part (exact case) on word boundaries."""
+"""Customer names: the full name (any case, any whitespace between words) and each name part
+(exact case), on word boundaries.
+
+Every ticket has different customers, so the matcher is plain `str.find` over a few literals:
+nothing to compile per ticket, and the per-text cost is a handful of substring searches.
+"""
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 from redaction.spans import Candidate
 
+LABEL = "[CUSTOMER_NAME]"
 MIN_PART = 2
 HONORIFICS = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "jr", "sr", "ii", "iii"}
 )
-_APOSTROPHE = re.compile(r"['\u2019]")
+APOSTROPHES = ("'", "\u2019")
 
 
-def customer_names_in(text: str, pattern: re.Pattern[str] | None) -> Iterator[Candidate]:
-    if pattern is not None:
-        yield from ((m.start(), m.end(), "[CUSTOMER_NAME]") for m in pattern.finditer(text))
+@dataclass(frozen=True)
+class NameMatcher:
+    parts: tuple[str, ...]
+    fulls: tuple[tuple[str, ...], ...]
+
+    def find(self, text: str) -> list[Candidate]:
+        found = [
+            (start, start + len(part), LABEL)
+            for part in self.parts
+            if part in text
+            for start in _occurrences(text, part)
+        ]
+        if self.fulls:
+            folded = _fold(text)
+            if len(folded) == len(text):
+                found += _full_names(folded, self.fulls)
+        return found
+
+
+def _occurrences(text: str, word: str) -> Iterator[int]:
+    """Where `word` occurs in `text` as a whole word."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if _boundary(text, start) and _boundary(text, end):
+            yield start
+        start = text.find(word, start + 1)
+
+
+def _boundary(text: str, index: int) -> bool:
+    """No word character on both sides of `index` at once."""
+    if index == 0 or index == len(text):
+        return True
+    return not (_is_word_char(text[index - 1]) and _is_word_char(text[index]))
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _full_names(folded: str, fulls: tuple[tuple[str, ...], ...]) -> Iterator[Candidate]:
+    for first, *rest in fulls:
+        if first not in folded:
+            continue
+        for start in _occurrences(folded, first):
+            end = _rest_end(folded, start + len(first), rest)
+            if end is not None:
+                yield start, end, LABEL
+
+
+def _rest_end(folded: str, pos: int, rest: list[str]) -> int | None:
+    """Where `rest` ends if it follows `pos` word by word, separated by whitespace."""
+    for word in rest:
+        gap = pos
+        while gap < len(folded) and folded[gap].isspace():
+            gap += 1
+        if gap == pos or not folded.startswith(word, gap):
+            return None
+        pos = gap + len(word)
+    return pos if _boundary(folded, pos) else None
+
+
+def _fold(text: str) -> str:
+    return text.lower().replace(APOSTROPHES[1], APOSTROPHES[0])
+
+
+def name_matcher(names: Iterable[str], keep: Iterable[str] = ()) -> NameMatcher | None:
+    return _cached_matcher(tuple(names), tuple(keep))
 
 
 @lru_cache(maxsize=4096)
-def name_pattern(names: tuple[str, ...], keep: tuple[str, ...] = ()) -> re.Pattern[str] | None:
-    """One compiled pattern for all `names`; words in `keep` (agent names) are never parts."""
-    kept = {word.casefold() for word in keep}
-    fulls: set[str] = set()
+def _cached_matcher(names: tuple[str, ...], keep: tuple[str, ...]) -> NameMatcher | None:
+    """Words of `keep` (agent names) are never matched as bare name parts."""
+    kept = {_fold(word) for phrase in keep if phrase for word in phrase.split()}
+    fulls: set[tuple[str, ...]] = set()
     parts: set[str] = set()
     for name in names:
-        for variant in _variants(name):
+        for variant in _variants(name or ""):
             words = variant.split()
             if len(words) > 1:
-                fulls.add(" ".join(words))
-            parts.update(w for w in words if _is_part(w, kept))
+                fulls.add(tuple(_fold(word) for word in words))
+            for word in words:
+                if _is_part(word, kept):
+                    parts.update(_spellings(word))
     if not fulls and not parts:
         return None
-    alternatives = [rf"(?i:{_literal(full)})" for full in _longest_first(fulls)]
-    alternatives += [_literal(part) for part in _longest_first(parts)]
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+    return NameMatcher(parts=tuple(sorted(parts)), fulls=tuple(sorted(fulls)))
 
 
 def _variants(name: str) -> set[str]:
@@ -47,14 +118,12 @@ def _variants(name: str) -> set[str]:
 
 
 def _is_part(word: str, kept: set[str]) -> bool:
-    folded = word.casefold().rstrip(".")
-    return len(word) >= MIN_PART and folded not in HONORIFICS and word.casefold() not in kept
+    folded = _fold(word)
+    return len(word) >= MIN_PART and folded.rstrip(".") not in HONORIFICS and folded not in kept
 
 
-def _literal(name: str) -> str:
-    escaped = re.escape(name).replace(r"\ ", r"\s+")
-    return _APOSTROPHE.sub("['\u2019]", escaped)
-
-
-def _longest_first(items: set[str]) -> list[str]:
-    return sorted(items, key=lambda item: (-len(item), item))
+def _spellings(word: str) -> tuple[str, ...]:
+    """The word with each apostrophe style, so O'Connell also finds O\u2019Connell."""
+    if not any(a in word for a in APOSTROPHES):
+        return (word,)
+    return tuple(word.replace(APOSTROPHES[1], a).replace(APOSTROPHES[0], a) for a in APOSTROPHES)

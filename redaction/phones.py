@@ -1,26 +1,31 @@
 """Phone numbers: a cheap regex proposes digit runs, `phonenumbers` decides.
 
-`phonenumbers` is only consulted for runs of 7-15 digits, so text without such a run costs
-one regex scan. A number must be valid for its region, or possible and written in an
-unmistakable phone shape (international `+` form or a UK trunk-prefixed national form), which
-admits the reserved drama ranges such as 07700 900123 that the metadata marks invalid.
+The candidate regex is only tried where a digit run starts, and `phonenumbers` is only
+consulted for candidates of 7-15 digits. A number must be valid for its region, or possible
+and written in an unmistakable phone shape (international `+` form or a UK trunk-prefixed
+national form), which admits the reserved drama ranges such as 07700 900123 that the metadata
+marks invalid. Ids, money and bare digit runs without a phone word before them are refused.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
+from redaction.checksums import is_card_number
+from redaction.scan import anchored
+
 REGIONS = ("GB", "US")
 MIN_DIGITS, MAX_DIGITS = 7, 15
+
+MAX_GROUPS = 8
 
 _CANDIDATE = re.compile(r"(?<![\w+#$£€¥@/.\-])\+?\(?\d[\d ().\-]{5,24}\d(?![\w@])")
 _DIGIT = re.compile(r"\d")
 _GROUP = re.compile(r"\S+")
-MAX_GROUPS = 8
 _UK_NATIONAL = re.compile(r"\(?0\d{2,4}\)?[ \-]?\d{3,4}[ \-]?\d{3,4}")
 _DOTTED = re.compile(r"(?:\+\d{1,3}\.)?\d{2,4}(?:\.\d{2,4}){1,3}")
 _NATIONAL_DIGITS = re.compile(r"0[1-9]\d{8,9}")
@@ -37,23 +42,27 @@ _CURRENCY = frozenset("$£€¥")
 _CONTEXT = 40
 
 
-def find_phones(text: str) -> Iterator[tuple[int, int]]:
-    for match in _CANDIDATE.finditer(text):
+def phone_candidates(text: str, starts: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """Phone numbers among the digit runs that begin at `starts` (ascending)."""
+    for match in anchored(_CANDIDATE, text, starts):
         raw = match.group()
         start, end = match.span()
         if _is_phone(raw) and _context_allows(text, start, raw):
             yield start, end
-        elif " " in raw:
+        elif " " in raw and not is_card_number("".join(_DIGIT.findall(raw))):
             yield from _inner_phones(text, start, raw)
 
 
 def _inner_phones(text: str, offset: int, raw: str) -> Iterator[tuple[int, int]]:
-    """The longest space-separated window of a run that is a phone number on its own."""
+    """The longest space-separated window of a run that is a phone number on its own. A window
+    that does not open the run must open like a phone number (`+`, `(` or a trunk `0`)."""
     groups = [(m.start(), m.end()) for m in _GROUP.finditer(raw)]
     if len(groups) > MAX_GROUPS:
         return
     for i, j in _windows(len(groups)):
         piece = raw[groups[i][0] : groups[j][1]]
+        if i and piece[0] not in "+(0":
+            continue
         if _is_phone(piece) and _context_allows(text, offset + groups[i][0], piece):
             yield offset + groups[i][0], offset + groups[j][1]
             return

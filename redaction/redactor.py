@@ -7,12 +7,12 @@ Overlapping detections resolve to the longest; ties follow `redaction.spans.PRIO
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from domain.events import Author, Message, Ticket
-from redaction.detectors import DIGIT_DETECTORS, emails
-from redaction.names import customer_names_in, name_pattern
+from domain.events import Author, Csat, Message, Ticket
+from redaction.detectors import DIGIT_DETECTORS, Digits, emails, has_digit
+from redaction.names import LABEL as CUSTOMER_PLACEHOLDER
+from redaction.names import NameMatcher, name_matcher
 from redaction.spans import Candidate, Redacted, Span, apply
 
 __all__ = [
@@ -26,35 +26,30 @@ __all__ = [
     "redact_ticket_with_maps",
 ]
 
-CUSTOMER_PLACEHOLDER = "[CUSTOMER_NAME]"
-_DIGIT = re.compile(r"\d")
-
 
 def redact_text(text: str, names: Iterable[str] = (), *, keep: Iterable[str] = ()) -> Redacted:
-    """Redact `text`; `names` are customer names, `keep` words (agent names) are never redacted
-    as a bare name part."""
-    if not text:
-        return Redacted(source=text, text=text, spans=())
-    return apply(text, _candidates(text, _pattern(names, keep)))
+    """Redact `text`. `names` are customer names; words of `keep` (agent names) are never
+    redacted as a bare name part."""
+    return _redact(text, name_matcher(names, keep))
 
 
 def redact(text: str, names: Iterable[str] = (), *, keep: Iterable[str] = ()) -> str:
     return redact_text(text, names, keep=keep).text
 
 
-def _pattern(names: Iterable[str], keep: Iterable[str]) -> re.Pattern[str] | None:
-    clean = tuple(sorted({n.strip() for n in names if n and n.strip()}))
-    if not clean:
-        return None
-    words = tuple(sorted({w for k in keep if k for w in k.split()}))
-    return name_pattern(clean, words)
+def _redact(text: str, matcher: NameMatcher | None) -> Redacted:
+    found = _candidates(text, matcher) if text else []
+    return apply(text, found) if found else Redacted(source=text, text=text, spans=())
 
 
-def _candidates(text: str, pattern: re.Pattern[str] | None) -> list[Candidate]:
-    found = [*emails(text), *customer_names_in(text, pattern)]
-    if _DIGIT.search(text):
+def _candidates(text: str, matcher: NameMatcher | None) -> list[Candidate]:
+    found = list(emails(text))
+    if matcher is not None:
+        found.extend(matcher.find(text))
+    if has_digit(text):
+        digits = Digits.of(text)
         for detector in DIGIT_DETECTORS:
-            found.extend(detector(text))
+            found.extend(detector(text, digits))
     return found
 
 
@@ -93,14 +88,14 @@ def redact_ticket(ticket: Ticket) -> Ticket:
 
 def redact_ticket_with_maps(ticket: Ticket) -> tuple[Ticket, dict[str, Redacted]]:
     """`redact_ticket` plus, for every message id, the `Redacted` that maps quotes back."""
-    names, keep = customer_names(ticket), agent_names(ticket)
-    redacted = [(m, redact_text(m.body, names, keep=keep)) for m in ticket.messages]
+    matcher = name_matcher(customer_names(ticket), agent_names(ticket))
+    redacted = [(m, _redact(m.body, matcher)) for m in ticket.messages]
     update = {
-        "subject": redact(ticket.subject, names, keep=keep) if ticket.subject else ticket.subject,
+        "subject": _redact(ticket.subject, matcher).text if ticket.subject else ticket.subject,
         "messages": [_redacted_message(m, r) for m, r in redacted],
-        "csat": _redacted_csat(ticket, names, keep),
+        "csat": _redacted_csat(ticket.csat, matcher),
         "escalations": [
-            e.model_copy(update={"reason": redact(e.reason, names, keep=keep)}) if e.reason else e
+            e.model_copy(update={"reason": _redact(e.reason, matcher).text}) if e.reason else e
             for e in ticket.escalations
         ],
         "requester": None,
@@ -110,14 +105,13 @@ def redact_ticket_with_maps(ticket: Ticket) -> tuple[Ticket, dict[str, Redacted]
 
 
 def _redacted_message(message: Message, redacted: Redacted) -> Message:
-    update: dict[str, object] = {"body": redacted.text}
+    update: dict[str, object] = {"body": redacted.text} if redacted.spans else {}
     if _is_customer(message.author) and message.author.name:
         update["author"] = message.author.model_copy(update={"name": CUSTOMER_PLACEHOLDER})
-    return message.model_copy(update=update)
+    return message.model_copy(update=update) if update else message
 
 
-def _redacted_csat(ticket: Ticket, names: list[str], keep: list[str]):
-    csat = ticket.csat
+def _redacted_csat(csat: Csat | None, matcher: NameMatcher | None) -> Csat | None:
     if csat and csat.comment:
-        return csat.model_copy(update={"comment": redact(csat.comment, names, keep=keep)})
+        return csat.model_copy(update={"comment": _redact(csat.comment, matcher).text})
     return csat

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 # Ties between equally long overlapping candidates go to the earlier label: checksummed and
 # tightly shaped detectors first, context-dependent ones last.
@@ -71,7 +72,10 @@ class Redacted:
 
 def resolve(candidates: Iterable[Candidate]) -> list[Candidate]:
     """Keep one candidate per overlapping group: the longest, ties broken by `PRIORITY`."""
-    ranked = sorted(set(candidates), key=lambda c: (c[0] - c[1], _RANK[c[2]], c[0]))
+    ordered = sorted(candidates)
+    if all(a[1] <= b[0] for a, b in pairwise(ordered)):
+        return ordered
+    ranked = sorted(set(ordered), key=lambda c: (c[0] - c[1], _RANK[c[2]], c[0]))
     kept: list[Candidate] = []
     for candidate in ranked:
         if not any(candidate[0] < end and start < candidate[1] for start, end, _ in kept):

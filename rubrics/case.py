@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,15 @@ def _asks_for_guidance(body: str) -> bool:
 
 
 INCIDENT_TAG = re.compile(r"^(incident|inc|bug|problem)[-_]?\d+$", re.IGNORECASE)
+MESSAGE_SETS = (
+    "agent_public",
+    "agent_internal",
+    "agent_all",
+    "customer",
+    "all_public",
+    "any_agent_public",
+    "any_agent_internal",
+)
 PRODUCT_TAGS = frozenset({"product-bug", "bug", "known-issue", "outage", "defect"})
 
 
@@ -54,21 +64,27 @@ class Case:
     sources: dict[str, Any] = field(default_factory=dict)
     llm: dict[str, Any] = field(default_factory=dict)
 
-    def messages(self, which: str) -> list[Message]:
-        def wanted(m: Message) -> bool:
-            role, public = m.author.role, m.public
-            mine = role == "agent" and m.author.id == self.trainee_id
-            return {
-                "agent_public": mine and public,
-                "agent_internal": mine and not public,
-                "agent_all": mine,
-                "customer": role == "customer",
-                "all_public": public,
-                "any_agent_public": role == "agent" and public,
-                "any_agent_internal": role == "agent" and not public,
-            }[which]
+    @cached_property
+    def _message_sets(self) -> dict[str, list[Message]]:
+        sets: dict[str, list[Message]] = {name: [] for name in MESSAGE_SETS}
+        for m in self.ticket.messages:
+            agent = m.author.role == "agent"
+            mine = agent and m.author.id == self.trainee_id
+            for name, wanted in (
+                ("agent_public", mine and m.public),
+                ("agent_internal", mine and not m.public),
+                ("agent_all", mine),
+                ("customer", m.author.role == "customer"),
+                ("all_public", m.public),
+                ("any_agent_public", agent and m.public),
+                ("any_agent_internal", agent and not m.public),
+            ):
+                if wanted:
+                    sets[name].append(m)
+        return sets
 
-        return [m for m in self.ticket.messages if wanted(m)]
+    def messages(self, which: str) -> list[Message]:
+        return self._message_sets[which]
 
     def first_agent_reply(self) -> Message | None:
         return next(

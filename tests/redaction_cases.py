@@ -3,10 +3,12 @@ and clean sentences that are easy to over-redact. Shared by the tests and the be
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from redaction import Redacted
+from domain.events import TicketEvent
+from examples.demo_tickets import planted_pii
+from redaction import Redacted, agent_names, customer_names, redact_text, redact_ticket_with_maps
 
 EMAIL, PHONE, CARD, IBAN = "[EMAIL]", "[PHONE]", "[CARD]", "[IBAN]"
 IP, NAME, ADDRESS, ID = "[IP_ADDRESS]", "[CUSTOMER_NAME]", "[ADDRESS]", "[ID_NUMBER]"
@@ -384,43 +386,60 @@ def occurrences(text: str, value: str) -> list[tuple[int, int]]:
     return found
 
 
-def score_redacted(items: Iterable[tuple[Redacted, Iterable[tuple[str, str]]]]) -> Score:
-    """Recall: planted values whose every occurrence lies inside one span of their label.
-    Precision: spans that overlap a planted value, over all spans."""
+def score_redacted(groups: Iterable[tuple[Sequence[Redacted], Iterable[tuple[str, str]]]]) -> Score:
+    """Score texts grouped with the values planted in them (one group per case or ticket).
+
+    Recall: planted values that occur in the group and whose every occurrence lies inside one
+    span of their label. Precision: spans that overlap a planted value, over all spans."""
     planted = found = spans = true_spans = 0
     misses: list[tuple[str, str, str]] = []
     false_spans: list[tuple[str, str]] = []
-    for redacted, values in items:
+    for texts, values in groups:
         values = list(values)
-        located = [
-            (label, occ) for label, value in values for occ in occurrences(redacted.source, value)
-        ]
         for label, value in values:
             planted += 1
-            if _covered(redacted, label, occurrences(redacted.source, value)):
+            if _covered(texts, label, value):
                 found += 1
             else:
-                misses.append((label, value, redacted.text))
-        for span in redacted.spans:
-            spans += 1
-            if any(span.source_start < e and s < span.source_end for _, (s, e) in located):
-                true_spans += 1
-            else:
-                false_spans.append(
-                    (span.label, redacted.source[span.source_start : span.source_end])
-                )
+                misses.append((label, value, " | ".join(r.text for r in texts)))
+        for redacted in texts:
+            located = [occ for _, value in values for occ in occurrences(redacted.source, value)]
+            for span in redacted.spans:
+                spans += 1
+                if any(span.source_start < e and s < span.source_end for s, e in located):
+                    true_spans += 1
+                else:
+                    hidden = redacted.source[span.source_start : span.source_end]
+                    false_spans.append((span.label, hidden))
     return Score(planted, found, spans, true_spans, tuple(misses), tuple(false_spans))
 
 
-def _covered(redacted: Redacted, label: str, where: list[tuple[int, int]]) -> bool:
+def _covered(texts: Sequence[Redacted], label: str, value: str) -> bool:
+    where = [(r, occ) for r in texts for occ in occurrences(r.source, value)]
     return bool(where) and all(
-        any(
-            s.label == label and s.source_start <= start and end <= s.source_end
-            for s in redacted.spans
-        )
-        for start, end in where
+        any(s.label == label and s.source_start <= a and b <= s.source_end for s in r.spans)
+        for r, (a, b) in where
     )
 
 
 def score_cases(redact_fn: RedactFn, cases: Iterable[Case] = CASES) -> Score:
-    return score_redacted((redact_fn(case.text, case.names), case.planted) for case in cases)
+    return score_redacted(([redact_fn(case.text, case.names)], case.planted) for case in cases)
+
+
+KIND_LABELS = {"email": EMAIL, "phone": PHONE, "card": CARD, "name": NAME}
+
+
+def score_demo(events: list[dict]) -> Score:
+    """Score the demo corpus against `planted_pii`: one group per ticket (messages + CSAT)."""
+    planted: dict[str, list[tuple[str, str]]] = {}
+    for event_id, kind, value in planted_pii(events):
+        planted.setdefault(event_id, []).append((KIND_LABELS[kind], value))
+    groups = []
+    for raw in events:
+        ticket = TicketEvent.model_validate(raw).ticket
+        texts = list(redact_ticket_with_maps(ticket)[1].values())
+        if ticket.csat and ticket.csat.comment:
+            names, keep = customer_names(ticket), agent_names(ticket)
+            texts.append(redact_text(ticket.csat.comment, names, keep=keep))
+        groups.append((texts, planted.get(raw["event_id"], [])))
+    return score_redacted(groups)
