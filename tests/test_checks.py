@@ -163,8 +163,15 @@ def test_reply_gap_only_counts_the_agent_under_review():
 
 @pytest.mark.parametrize(
     ("text", "spans"),
-    [("I\u2019ll check", [(0, 4)]), ("We apologise", [(3, 10)]), ("sorry   to hear", [(0, 15)]),
-     ("skill", []), ("Ill", []), ("\u0130stanbul is far", [(0, 8)]), ("x\u0130stanbul", [])],
+    [
+        ("I\u2019ll check", [(0, 4)]),
+        ("We apologise", [(3, 10)]),
+        ("sorry   to hear", [(0, 15)]),
+        ("skill", []),
+        ("Ill", []),
+        ("\u0130stanbul is far", [(0, 8)]),
+        ("x\u0130stanbul", []),
+    ],
 )
 def test_phrase_matching_is_whole_word_case_and_apostrophe_insensitive(text, spans):
     from rubrics.checks.lexicon import lexicon
