@@ -84,6 +84,7 @@ MessageSet = Literal[
     "all_public",
     "any_agent_public",
     "any_agent_internal",
+    "internal",
 ]
 
 

@@ -1,5 +1,7 @@
-"""Customer names: the full name (any case, any whitespace between words) and each name part
-(exact case), on word boundaries.
+"""Customer names: the full name (any case, any whitespace between words) and each name part,
+on word boundaries. A part matches in lower, upper and capitalised case too ("- zoe" in a
+chat), unless it is also an ordinary English word ("Will", "Rose"): those match in the case
+the ticket gives, so "I will" is never redacted for a customer called Will.
 
 Every ticket has different customers, so the matcher is plain `str.find` over a few literals:
 nothing to compile per ticket, and the per-text cost is a handful of substring searches.
@@ -20,6 +22,125 @@ HONORIFICS = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "jr", "sr", "ii", "iii"}
 )
 APOSTROPHES = ("'", "\u2019")
+PARTICLES = frozenset(
+    {
+        "de",
+        "da",
+        "del",
+        "della",
+        "van",
+        "von",
+        "der",
+        "den",
+        "la",
+        "le",
+        "di",
+        "du",
+        "dos",
+        "das",
+        "bin",
+        "al",
+        "el",
+        "st",
+    }
+)
+ORDINARY_WORDS = frozenset(
+    {
+        "will",
+        "may",
+        "june",
+        "april",
+        "august",
+        "rose",
+        "mark",
+        "bill",
+        "grace",
+        "hope",
+        "joy",
+        "faith",
+        "summer",
+        "rich",
+        "frank",
+        "pat",
+        "sue",
+        "art",
+        "don",
+        "guy",
+        "jack",
+        "dawn",
+        "holly",
+        "ivy",
+        "lily",
+        "iris",
+        "max",
+        "sky",
+        "amber",
+        "ruby",
+        "pearl",
+        "jean",
+        "ray",
+        "victor",
+        "miles",
+        "chase",
+        "hunter",
+        "read",
+        "rob",
+        "bob",
+        "penny",
+        "sunny",
+        "honey",
+        "cherry",
+        "cliff",
+        "dale",
+        "glen",
+        "heath",
+        "lane",
+        "north",
+        "page",
+        "reed",
+        "rock",
+        "stone",
+        "wood",
+        "young",
+        "king",
+        "white",
+        "black",
+        "brown",
+        "green",
+        "gray",
+        "grey",
+        "long",
+        "hill",
+        "ford",
+        "price",
+        "cash",
+        "bell",
+        "park",
+        "hall",
+        "field",
+        "star",
+        "love",
+        "noble",
+        "gay",
+        "gene",
+        "lance",
+        "rusty",
+        "sandy",
+        "spring",
+        "storm",
+        "river",
+        "autumn",
+        "winter",
+        "honor",
+        "justice",
+        "major",
+        "baker",
+        "cook",
+        "smith",
+        "mason",
+        "porter",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -119,11 +240,28 @@ def _variants(name: str) -> set[str]:
 
 def _is_part(word: str, kept: set[str]) -> bool:
     folded = _fold(word)
-    return len(word) >= MIN_PART and folded.rstrip(".") not in HONORIFICS and folded not in kept
+    return (
+        len(word) >= MIN_PART
+        and folded.rstrip(".") not in HONORIFICS
+        and folded not in PARTICLES
+        and folded not in kept
+    )
 
 
 def _spellings(word: str) -> tuple[str, ...]:
-    """The word with each apostrophe style, so O'Connell also finds O\u2019Connell."""
-    if not any(a in word for a in APOSTROPHES):
-        return (word,)
-    return tuple(word.replace(APOSTROPHES[1], a).replace(APOSTROPHES[0], a) for a in APOSTROPHES)
+    """The word with each apostrophe style (O'Connell, O\u2019Connell) and, unless it is an
+    ordinary word, in lower, upper and capitalised case."""
+    cases = (
+        {word}
+        if _fold(word) in ORDINARY_WORDS
+        else {word, word.lower(), word.upper(), word[:1].upper() + word[1:].lower()}
+    )
+    return tuple(
+        sorted(
+            {
+                c.replace(APOSTROPHES[1], a).replace(APOSTROPHES[0], a)
+                for c in cases
+                for a in APOSTROPHES
+            }
+        )
+    )

@@ -98,6 +98,15 @@ def attribute(criterion: Criterion, case: Case, rubric: Rubric, context: dict) -
     return criterion.cause, ""
 
 
+def cause_ref(cause: Cause | None, case: Case) -> str | None:
+    """The record a non-agent cause points at: the stale article, the ambiguous policy."""
+    refs = {
+        "documentation": case.facts.get("stale_kb_articles"),
+        "policy": case.facts.get("ambiguous_policies"),
+    }.get(cause or "")
+    return refs[0] if refs else None
+
+
 def standing_issues(case: Case) -> list[ProcessIssue]:
     """Gaps worth a lead's attention whatever the scores: stale articles, unclear policy."""
     issues = [

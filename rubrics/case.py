@@ -47,6 +47,7 @@ MESSAGE_SETS = (
     "all_public",
     "any_agent_public",
     "any_agent_internal",
+    "internal",
 )
 PRODUCT_TAGS = frozenset({"product-bug", "bug", "known-issue", "outage", "defect"})
 
@@ -78,6 +79,7 @@ class Case:
                 ("all_public", m.public),
                 ("any_agent_public", agent and m.public),
                 ("any_agent_internal", agent and not m.public),
+                ("internal", not m.public and m.author.role != "customer"),
             ):
                 if wanted:
                     sets[name].append(m)
@@ -139,7 +141,9 @@ def facts_for(
         "csat_scale": ticket.csat.scale if ticket.csat else None,
         "policy_ambiguous": any(p.ambiguous for p in ticket.policies),
         "ambiguous_policies": sorted(p.id for p in ticket.policies if p.ambiguous),
-        "asked_for_guidance": any(_asks_for_guidance(m.body) for m in agent_messages),
+        "asked_for_guidance": any(
+            _asks_for_guidance(m.body) for m in agent_messages if not m.public
+        ),
         "kb_articles": sorted(kb_ages),
         "kb_stale": bool(stale_kb),
         "stale_kb_articles": stale_kb,

@@ -12,7 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError
 
 from domain.assessment import Draft, MessageEvidence
-from domain.definitions import Opportunity, Rubric
+from domain.definitions import Criterion, Opportunity, Rubric
 from domain.durations import format_duration
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -27,6 +27,9 @@ CAUSE_LABELS = {
 }
 
 STRENGTH_QUOTE_LIMIT = 160
+PRAISEWORTHY_KINDS = frozenset(
+    {"metric", "reply_gap", "internal_note", "kb_reference", "resolution_confirmed", "llm"}
+)
 
 _ENV = Environment(
     undefined=StrictUndefined,
@@ -71,10 +74,43 @@ def _quotes(result, limit: int = 2) -> list[str]:
     ][:limit]
 
 
-def _short(result) -> str:
-    """A strength's quote when it is short enough to read as the reason; else none."""
-    quotes = _quotes(result, 1)
-    return quotes[0] if quotes and len(quotes[0]) <= STRENGTH_QUOTE_LIMIT else ""
+def _praiseworthy(criterion: Criterion | None) -> bool:
+    """A pass that shows something done well, not merely something bad avoided."""
+    if criterion is None:
+        return False
+    check = criterion.check
+    if check.kind == "phrases":
+        return bool(check.any)
+    return check.kind in PRAISEWORTHY_KINDS
+
+
+def _overlaps(item: MessageEvidence, failed: list[MessageEvidence]) -> bool:
+    return any(
+        item.message_id == f.message_id and item.start < f.end and f.start < item.end
+        for f in failed
+    )
+
+
+def _strengths(draft: Draft, by_id: dict[str, Criterion]) -> list[dict]:
+    """Passed criteria worth praising, each with a short quote that no failure also cites."""
+    failed = [
+        e
+        for r in draft.results
+        if r.status == "failed"
+        for e in r.evidence
+        if isinstance(e, MessageEvidence)
+    ]
+    out = []
+    for r in draft.results:
+        if r.status != "passed" or not _praiseworthy(by_id.get(r.criterion_id)):
+            continue
+        quotes = [e for e in r.evidence if isinstance(e, MessageEvidence) and e.quote]
+        clean = [" ".join(e.quote.split()) for e in quotes if not _overlaps(e, failed)]
+        if quotes and not clean:
+            continue
+        quote = clean[0] if clean and len(clean[0]) <= STRENGTH_QUOTE_LIMIT else ""
+        out.append({"name": r.name, "quote": quote})
+    return out
 
 
 def _context(
@@ -94,18 +130,15 @@ def _context(
         "ticket": ticket,
         "event_type": event_type,
         "rubric": rubric.ref,
+        "stopped": draft.status == "stopped",
         "stop_reason": draft.stop_reason,
-        "score": f"{draft.score or 0:g}",
-        "max_score": f"{draft.max_score or 0:g}",
+        "score": draft.score or 0,
+        "max_score": draft.max_score or 0,
         "percent": round(100 * (draft.score or 0) / draft.max_score) if draft.max_score else 0,
         "passed": draft.passed,
         "confidence": f"{draft.confidence:.2f}",
         "flags": draft.flags,
-        "strengths": [
-            {"name": r.name, "quote": next(iter(_quotes(r, 1)), "")}
-            for r in draft.results
-            if r.status == "passed" and _quotes(r, 1)
-        ],
+        "strengths": _strengths(draft, by_id),
         "points": [
             {
                 "name": r.name,

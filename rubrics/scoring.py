@@ -18,7 +18,7 @@ from domain.assessment import (
 from domain.definitions import Criterion, Rubric
 from domain.expressions import ExpressionError
 from rubrics import stops
-from rubrics.attribution import attribute, standing_issues
+from rubrics.attribution import attribute, cause_ref, standing_issues
 from rubrics.case import Case
 from rubrics.checks import run_check
 from rubrics.evidence import evidence_report
@@ -138,7 +138,10 @@ def _customer_risk(case: Case) -> bool:
 def _process_issues(results: list[CriterionResult], case: Case) -> list[ProcessIssue]:
     issues = [
         ProcessIssue(
-            cause=r.cause, criterion_id=r.criterion_id, summary=f"{r.name}: {r.explanation}"
+            cause=r.cause,
+            criterion_id=r.criterion_id,
+            summary=f"{r.name}: {r.explanation}",
+            ref=cause_ref(r.cause, case),
         )
         for r in results
         if r.status == "failed" and r.cause not in (None, "agent_behavior")

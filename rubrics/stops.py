@@ -62,7 +62,14 @@ SENSITIVE_NEEDLES = (
     "hospital",
     "carer for",
 )
-NEGATION = re.compile(r"(?<!\w)(not|never|no|wasn'?t|isn'?t|hardly)\s+(\w+\s+)?$", re.IGNORECASE)
+# "not quick", "wasn't very fast", "needed a quick answer": the word is there, the praise is not.
+NOT_PRAISE = re.compile(
+    r"(?<!\w)(not|never|no|wasn'?t|isn'?t|hardly|needed|wanted|expected|hoped for|asked for|"
+    r"would like|would have liked|was promised|looking for|instead of)\s+((a|an|the|very|so|"
+    r"more|any|as)\s+)?(\w+\s+)?$",
+    re.IGNORECASE,
+)
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,7 @@ class Stop:
 
 
 def _praises(text: str, pattern: re.Pattern[str]) -> bool:
-    return any(not NEGATION.search(text[: m.start()]) for m in pattern.finditer(text))
+    return any(not NOT_PRAISE.search(text[: m.start()]) for m in pattern.finditer(text))
 
 
 def missing(case: Case) -> Stop | None:
@@ -90,9 +97,9 @@ def missing(case: Case) -> Stop | None:
 
 
 def sensitive(case: Case) -> Stop | None:
-    texts = [m.body for m in case.messages("customer")]
+    texts = [m.body.translate(APOSTROPHES) for m in case.messages("customer")]
     if case.ticket.csat and case.ticket.csat.comment:
-        texts.append(case.ticket.csat.comment)
+        texts.append(case.ticket.csat.comment.translate(APOSTROPHES))
     lowered = "\n".join(texts).lower()
     if not any(needle in lowered for needle in SENSITIVE_NEEDLES):
         return None
@@ -125,14 +132,15 @@ def contradictory(case: Case, failed_speed: bool) -> Stop | None:
     csat = case.ticket.csat
     if not csat or not csat.comment:
         return None
+    comment = csat.comment.translate(APOSTROPHES)
     low = csat.score <= csat.scale * 0.4
-    if low and _praises(csat.comment, PRAISE):
+    if low and _praises(comment, PRAISE):
         return Stop(
             f"evidence contradictory: the CSAT comment praises the service but the score "
             f"is {csat.score:g}/{csat.scale}",
             ["evidence_contradictory"],
         )
-    if failed_speed and _praises(csat.comment, SPEED_PRAISE):
+    if failed_speed and _praises(comment, SPEED_PRAISE):
         return Stop(
             "evidence contradictory: the CSAT comment praises the speed the response metrics fail",
             ["evidence_contradictory"],

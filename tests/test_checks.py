@@ -142,23 +142,53 @@ def test_resolution_is_not_scored_on_an_open_ticket():
 
 @pytest.mark.parametrize(("channel", "status"), [("email", "passed"), ("chat", "failed")])
 def test_reply_gap_per_channel(channel, status):
-    messages = [_msg(1, CUSTOMER, "Hello?"), _msg(2, AGENT, "I'm here, checking now.", 30)]
+    messages = [
+        _msg(1, CUSTOMER, "Hello?"),
+        _msg(2, AGENT, "I'm here, checking now.", 1),
+        _msg(3, CUSTOMER, "It's order 7781.", 2),
+        _msg(4, AGENT, "Found it.", 32),
+    ]
     check = ReplyGapCheck(kind="reply_gap", max_minutes={"email": 1440, "chat": 10})
     outcome = run_check(check, _case(messages, **{"ticket.channel": channel}))
     assert outcome.status == status
     assert outcome.evidence[-1].value == 30
 
 
+def test_reply_gap_leaves_the_first_reply_to_the_first_response_sla():
+    messages = [_msg(1, CUSTOMER, "Hello?"), _msg(2, AGENT, "Sorry for the wait!", 300)]
+    check = ReplyGapCheck(kind="reply_gap", max_minutes=10)
+    assert (
+        run_check(check, _case(messages, **{"ticket.channel": "chat"})).status == "not_applicable"
+    )
+
+
 def test_reply_gap_only_counts_the_agent_under_review():
     other = {"id": "a-99", "role": "agent"}
     messages = [
         _msg(1, CUSTOMER, "Hello?"),
-        _msg(2, other, "Someone will help.", 300),
-        _msg(3, CUSTOMER, "Thanks", 301),
-        _msg(4, AGENT, "I've fixed it.", 305),
+        _msg(2, AGENT, "Looking now.", 1),
+        _msg(3, CUSTOMER, "Any news?", 2),
+        _msg(4, other, "Someone will help.", 300),
+        _msg(5, CUSTOMER, "Still there?", 301),
+        _msg(6, AGENT, "I've fixed it.", 305),
     ]
     check = ReplyGapCheck(kind="reply_gap", max_minutes=10)
     assert run_check(check, _case(messages, **{"ticket.channel": "chat"})).status == "passed"
+
+
+@pytest.mark.parametrize(
+    ("last", "opens"),
+    [("ok, thanks!", False), ("thanks, it's order 77", True), ("Thanks - but why?", True)],
+)
+def test_a_closing_opens_no_wait_but_a_real_message_does(last, opens):
+    messages = [
+        _msg(1, CUSTOMER, "Hello?"),
+        _msg(2, AGENT, "Looking now.", 1),
+        _msg(3, CUSTOMER, last, 2),
+    ]
+    check = ReplyGapCheck(kind="reply_gap", max_minutes=10)
+    case = _case(messages, **{"ticket.channel": "chat", "ticket.solved_at": "2026-11-18T10:00:00Z"})
+    assert (run_check(check, case).status == "failed") is opens
 
 
 @pytest.mark.parametrize(

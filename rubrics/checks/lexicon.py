@@ -20,6 +20,19 @@ from rubrics.checks.base import excerpt
 
 MAX_EXCERPTS = 3
 APOSTROPHES = str.maketrans({"\u2019": "'"})
+NEGATION = re.compile(
+    r"(?<!\w)(not|never|no|unable|cannot|can't|won't|isn't|wasn't|don't|didn't|doesn't|"
+    r"couldn't|wouldn't|without|neither|nor)(?!\w)"
+)
+NEGATION_WINDOW = 60
+
+
+def negated(body: str, start: int) -> bool:
+    """A negation earlier in the same sentence, close before `start`."""
+    window = _lowered(body)[max(0, start - NEGATION_WINDOW) : start]
+    for mark in ".!?\n;":
+        window = window.rpartition(mark)[2]
+    return bool(NEGATION.search(window))
 
 
 @dataclass(frozen=True)
@@ -74,13 +87,19 @@ def _lowered(body: str) -> str:
 
 
 def find_phrases(
-    phrases: tuple[str, ...], messages: list[Message], limit: int = MAX_EXCERPTS
+    phrases: tuple[str, ...],
+    messages: list[Message],
+    limit: int = MAX_EXCERPTS,
+    skip_negated: bool = False,
 ) -> list[MessageEvidence]:
-    """Excerpts of the sentences where any phrase occurs, in thread order."""
+    """Excerpts of the sentences where any phrase occurs, in thread order. With
+    `skip_negated`, "I can't offer a refund" does not count as offering one."""
     compiled = lexicon(phrases)
     found = []
     for message in messages:
         for start, end in compiled.spans(message.body):
+            if skip_negated and negated(message.body, start):
+                continue
             found.append(excerpt(message, start, end))
             if len(found) >= limit:
                 return found

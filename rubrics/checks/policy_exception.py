@@ -6,7 +6,9 @@ automatic.
 
 from __future__ import annotations
 
+from domain.assessment import MessageEvidence
 from domain.definitions import PolicyExceptionCheck
+from domain.events import Message
 from rubrics.case import Case
 from rubrics.checks.base import Outcome, opening
 from rubrics.checks.lexicon import find_phrases
@@ -51,11 +53,25 @@ APPROVALS = (
 )
 
 
+def _approved_in_time(
+    notes: list[Message], promised: Message, approvals: tuple[str, ...]
+) -> list[MessageEvidence]:
+    """Approvals recorded before the promise (or undated), by anyone writing internally."""
+    timely = [
+        n
+        for n in notes
+        if n.created_at is None
+        or promised.created_at is None
+        or n.created_at <= promised.created_at
+    ]
+    return find_phrases(approvals, timely, limit=1, skip_negated=True)
+
+
 def check_policy_exception(spec: PolicyExceptionCheck, case: Case) -> Outcome:
     replies = case.messages("agent_public")
     if not replies:
         return Outcome("not_scored", "the agent sent no public reply", confidence=0.0)
-    promises = find_phrases(tuple(spec.promises) or PROMISES, replies)
+    promises = find_phrases(tuple(spec.promises) or PROMISES, replies, skip_negated=True)
     if not promises:
         return Outcome(
             "passed",
@@ -63,8 +79,11 @@ def check_policy_exception(spec: PolicyExceptionCheck, case: Case) -> Outcome:
             [opening(replies[0])],
             confidence=0.9,
         )
-    notes = case.messages("any_agent_internal")
-    approvals = find_phrases(tuple(spec.approvals) or APPROVALS, notes, limit=1)
+    by_id = {m.id: m for m in replies}
+    first = by_id[promises[0].message_id]
+    approvals = _approved_in_time(
+        case.messages("internal"), first, tuple(spec.approvals) or APPROVALS
+    )
     if approvals:
         return Outcome(
             "passed",
@@ -74,7 +93,7 @@ def check_policy_exception(spec: PolicyExceptionCheck, case: Case) -> Outcome:
         )
     return Outcome(
         "failed",
-        "promised a refund, credit or exception without a recorded approval",
+        "promised a refund, credit or exception without an approval recorded before it",
         promises,
         confidence=0.9,
     )

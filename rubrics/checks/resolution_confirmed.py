@@ -46,6 +46,22 @@ STILL_BROKEN = (
     "same problem",
     "same issue",
     "happening again",
+    "still crash*",
+    "still fail*",
+    "still get*",
+    "still see*",
+    "still can't",
+    "still cannot",
+    "still won't",
+    "still error*",
+    "still isn't",
+    "still having",
+    "still freez*",
+    "still the same",
+    "keeps crashing",
+    "keeps failing",
+    "not resolved",
+    "isn't fixed",
 )
 SOLVED = ("solved", "closed", "resolved")
 
@@ -53,7 +69,8 @@ SOLVED = ("solved", "closed", "resolved")
 def check_resolution_confirmed(spec: ResolutionConfirmedCheck, case: Case) -> Outcome:
     ticket = case.ticket
     last_agent = max(
-        (i for i, m in enumerate(ticket.messages) if m.author.role == "agent"), default=None
+        (i for i, m in enumerate(ticket.messages) if m.author.role == "agent" and m.public),
+        default=None,
     )
     after = [m for m in ticket.messages[(last_agent or 0) :] if m.author.role == "customer"]
     reopens = ticket.metrics.reopens
