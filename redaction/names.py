@@ -145,20 +145,31 @@ ORDINARY_WORDS = frozenset(
 
 @dataclass(frozen=True)
 class NameMatcher:
-    parts: tuple[str, ...]
+    """`parts` pairs each name part, folded, with the exact spellings that count as a match:
+    one search over the folded text per part, then a look at how the hit is written."""
+
+    parts: tuple[tuple[str, frozenset[str]], ...]
     fulls: tuple[tuple[str, ...], ...]
 
     def find(self, text: str) -> list[Candidate]:
+        folded = _fold(text)
+        if len(folded) != len(text):
+            return [
+                (start, start + len(spelling), LABEL)
+                for _part, spellings in self.parts
+                for spelling in spellings
+                if spelling in text
+                for start in _occurrences(text, spelling)
+            ]
         found = [
             (start, start + len(part), LABEL)
-            for part in self.parts
-            if part in text
-            for start in _occurrences(text, part)
+            for part, spellings in self.parts
+            if part in folded
+            for start in _occurrences(folded, part)
+            if text[start : start + len(part)] in spellings
         ]
         if self.fulls:
-            folded = _fold(text)
-            if len(folded) == len(text):
-                found += _full_names(folded, self.fulls)
+            found += _full_names(folded, self.fulls)
         return found
 
 
@@ -218,7 +229,7 @@ def _cached_matcher(names: tuple[str, ...], keep: tuple[str, ...]) -> NameMatche
     """Words of `keep` (agent names) are never matched as bare name parts."""
     kept = {_fold(word) for phrase in keep if phrase for word in phrase.split()}
     fulls: set[tuple[str, ...]] = set()
-    parts: set[str] = set()
+    parts: dict[str, set[str]] = {}
     for name in names:
         for variant in _variants(name or ""):
             words = variant.split()
@@ -226,10 +237,13 @@ def _cached_matcher(names: tuple[str, ...], keep: tuple[str, ...]) -> NameMatche
                 fulls.add(tuple(_fold(word) for word in words))
             for word in words:
                 if _is_part(word, kept):
-                    parts.update(_spellings(word))
+                    parts.setdefault(_fold(word), set()).update(_spellings(word))
     if not fulls and not parts:
         return None
-    return NameMatcher(parts=tuple(sorted(parts)), fulls=tuple(sorted(fulls)))
+    return NameMatcher(
+        parts=tuple((part, frozenset(spellings)) for part, spellings in sorted(parts.items())),
+        fulls=tuple(sorted(fulls)),
+    )
 
 
 def _variants(name: str) -> set[str]:

@@ -30,13 +30,14 @@ def _kind(criterion: Criterion) -> str:
     return criterion.check.kind
 
 
-def _metric(criterion: Criterion) -> str | None:
-    return getattr(criterion.check, "metric", None)
+def metric_of(criterion: Criterion) -> str | None:
+    """Tested by kind: a missing attribute takes pydantic's slow path."""
+    return criterion.check.metric if criterion.check.kind == "metric" else None
 
 
 def _is_outcome(criterion: Criterion) -> bool:
     return _kind(criterion) in ("resolution_confirmed", "reply_count") or (
-        _metric(criterion) in RESOLUTION_METRICS
+        metric_of(criterion) in RESOLUTION_METRICS
     )
 
 
@@ -48,7 +49,7 @@ def _late_under_backlog(case: Case, rubric: Rubric) -> bool:
 SIGNALS = (
     Signal(
         "staffing",
-        lambda c: _metric(c) == "first_response_minutes" or _kind(c) == "reply_gap",
+        lambda c: metric_of(c) == "first_response_minutes" or _kind(c) == "reply_gap",
         _late_under_backlog,
         lambda case: (
             f"the queue had {case.facts['queue_backlog_per_agent']:g} open tickets "

@@ -7,6 +7,7 @@ handed the ticket over is coached on what they wrote, not on their successor's r
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -39,6 +40,7 @@ def _asks_for_guidance(body: str) -> bool:
 
 
 INCIDENT_TAG = re.compile(r"^(incident|inc|bug|problem)[-_]?\d+$", re.IGNORECASE)
+CONTEXT_VARIABLES = ("event", "ticket", "change", "evidence")
 MESSAGE_SETS = (
     "agent_public",
     "agent_internal",
@@ -93,13 +95,17 @@ class Case:
             (m for m in self.ticket.messages if m.author.role == "agent" and m.public), None
         )
 
-    def context(self) -> dict[str, Any]:
-        return {
-            "event": {"event_id": self.event_id, "type": self.event_type},
-            "ticket": ticket_view(self.ticket),
-            "change": self.change.model_dump(mode="json", by_alias=True) if self.change else None,
-            "evidence": self.facts,
+    def context(self, variables: Iterable[str] = CONTEXT_VARIABLES) -> dict[str, Any]:
+        """The CEL variables, only those asked for: converting each one costs."""
+        build = {
+            "event": lambda: {"event_id": self.event_id, "type": self.event_type},
+            "ticket": lambda: ticket_view(self.ticket),
+            "change": lambda: (
+                self.change.model_dump(mode="json", by_alias=True) if self.change else None
+            ),
+            "evidence": lambda: self.facts,
         }
+        return {name: build[name]() for name in variables if name in build}
 
 
 def trainee_of(ticket: Ticket, event_type: str, change: Change | None) -> str | None:

@@ -61,9 +61,13 @@ def _compiled(source: str) -> Template:
     return _ENV.from_string(source)
 
 
+@lru_cache(maxsize=len(DEFAULTS))
+def _default_source(name: str) -> str:
+    return (TEMPLATES / DEFAULTS[name]).read_text("utf-8")
+
+
 def _template(rubric: Rubric, name: str) -> Template:
-    source = rubric.template_sources.get(name) or (TEMPLATES / DEFAULTS[name]).read_text("utf-8")
-    return _compiled(source)
+    return _compiled(rubric.template_sources.get(name) or _default_source(name))
 
 
 def _quotes(result, limit: int = 2) -> list[str]:

@@ -18,7 +18,7 @@ from domain.assessment import (
 from domain.definitions import Criterion, Rubric
 from domain.expressions import ExpressionError
 from rubrics import stops
-from rubrics.attribution import attribute, cause_ref, standing_issues
+from rubrics.attribution import attribute, cause_ref, metric_of, standing_issues
 from rubrics.case import Case
 from rubrics.checks import run_check
 from rubrics.evidence import evidence_report
@@ -98,20 +98,19 @@ def verify_evidence(results: list[CriterionResult], case: Case) -> None:
 
 
 def _with_sources(results: list[CriterionResult], case: Case) -> list[CriterionResult]:
-    """Attach where each redacted quote sits in the original message (leads only)."""
-    if not case.sources:
-        return results
-    out = []
+    """Attach where each redacted quote sits in the original message (leads only).
+
+    The evidence objects were made for this draft alone, so they are completed in place.
+    """
     for result in results:
-        evidence = []
         for item in result.evidence:
-            redacted = case.sources.get(getattr(item, "message_id", None))
-            if isinstance(item, MessageEvidence) and redacted is not None:
+            if (
+                isinstance(item, MessageEvidence)
+                and (redacted := case.sources.get(item.message_id)) is not None
+            ):
                 start, end = redacted.to_source(item.start, item.end)
-                item = item.model_copy(update={"source": MessageSource(start=start, end=end)})
-            evidence.append(item)
-        out.append(result.model_copy(update={"evidence": evidence}))
-    return out
+                item.source = MessageSource(start=start, end=end)
+    return results
 
 
 def _summary(rubric: Rubric, results: list[CriterionResult], score: float, max_score: float) -> str:
@@ -182,6 +181,13 @@ def trainee(case: Case) -> Trainee | None:
     return Trainee(id=case.trainee_id, name=named)
 
 
+def _variables(rubric: Rubric) -> set[str]:
+    """The CEL variables the rubric's expressions read."""
+    sources = [c.applies_when for c in rubric.criteria if c.applies_when]
+    sources += [rule.when for c in rubric.criteria for rule in c.reattribute]
+    return {name for source in sources for name in rubric_expression(source).program.variables()}
+
+
 def draft(rubric: Rubric, case: Case) -> Draft:
     evidence = evidence_report(case, rubric)
     blocked = stops.missing(case) or stops.out_of_scope(case, rubric)
@@ -198,7 +204,7 @@ def draft(rubric: Rubric, case: Case) -> Draft:
             evidence=evidence,
             process_issues=standing_issues(case),
         )
-    context = cel.Context(case.context())
+    context = cel.Context(case.context(_variables(rubric)))
     results = [score_criterion(c, case, rubric, context) for c in rubric.criteria]
     verify_evidence(results, case)
     results = _with_sources(results, case)
@@ -216,9 +222,7 @@ def draft(rubric: Rubric, case: Case) -> Draft:
     repeats = sorted(
         {r.criterion_id for r in failed if r.cause == "agent_behavior"} & set(case.history)
     )
-    failed_speed = any(
-        getattr(by_id[r.criterion_id].check, "metric", None) in SPEED_METRICS for r in failed
-    )
+    failed_speed = any(metric_of(by_id[r.criterion_id]) in SPEED_METRICS for r in failed)
     stop = (
         stops.sensitive(case)
         or stops.stale(case, rubric)

@@ -83,7 +83,7 @@ def lexicon(phrases: tuple[str, ...]) -> Lexicon:
 
 @lru_cache(maxsize=4096)
 def _lowered(body: str) -> str:
-    return body.lower().translate(APOSTROPHES)
+    return body.lower().replace("\u2019", "'")
 
 
 def find_phrases(

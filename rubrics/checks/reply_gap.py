@@ -16,6 +16,7 @@ from domain.events import Message
 from rubrics.case import Case
 from rubrics.checks.base import Outcome, opening
 
+CLOSING_CHARS = 80
 CLOSING_WORDS = frozenset(
     {
         "thanks",
@@ -71,6 +72,8 @@ def _opens_wait(message: Message) -> bool:
     """A customer's public message, unless it is nothing but a closing ("ok, thanks!")."""
     if message.author.role != "customer" or not message.public:
         return False
+    if len(message.body) > CLOSING_CHARS:
+        return True
     words = re.findall(r"[\w']+", message.body.lower().replace("\u2019", "'"))
     return not words or not set(words) <= CLOSING_WORDS or "?" in message.body
 
