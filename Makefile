@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test test-sqlite lint check dev worker clean
+.PHONY: install demo test lint check dev worker bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coachflow needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -37,6 +37,11 @@ dev: $(STAMP)
 
 worker: $(STAMP)
 	$(BIN)/python worker.py
+
+# Benchmarks print their figures and write bench/results/*.json.
+bench: $(STAMP)
+	$(BIN)/python bench/drafting.py
+	$(BIN)/python bench/redaction_quality.py
 
 clean:
 	rm -rf $(VENV) .coachflow .pytest_cache .ruff_cache *.egg-info

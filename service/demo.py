@@ -90,7 +90,10 @@ async def run_demo(settings: Settings, count: int = 100) -> int:
     print(f"\n{drafted} of {len(started)} assessments reached the review queue.\n")
     print("Queue by opportunity and state:")
     print(render.counts_table(counts))
-    print("\nTop of the lead's review queue (stopped and low-confidence cases first):")
+    print(
+        "\nTop of the lead's review queue (highest priority first: customer risk, policy "
+        "exceptions, low confidence, stopped):"
+    )
     print(render.queue_table(top))
     if example and detail:
         print(f"\nAssessment {example.id}, as `python starter.py show {example.id}` prints it:\n")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from examples.demo_tickets import generate, planted_pii
 from tests.factories import event_dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +32,18 @@ def _run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+def _stored_text(database: Path) -> str:
+    with sqlite3.connect(database) as db:
+        rows = db.execute(
+            "SELECT coaching_note, qa_summary, summary, coalesce(stop_reason, ''), "
+            "process_issues FROM assessments"
+        ).fetchall()
+        rows += db.execute(
+            "SELECT explanation, evidence, '', '', '' FROM criterion_results"
+        ).fetchall()
+    return "\n".join(str(cell) for row in rows for cell in row)
+
+
 def test_the_demo_runs_end_to_end_and_again(tmp_path: Path):
     for _ in range(2):
         run = _run("demo", "--count", "30", cwd=tmp_path)
@@ -42,6 +56,16 @@ def test_the_demo_runs_end_to_end_and_again(tmp_path: Path):
         assert done == total and int(total) > 0
         assert "0 new workflows" in run.stdout
     assert (tmp_path / ".coachflow" / "demo" / "temporal.db").exists()
+    stored = _stored_text(tmp_path / ".coachflow" / "demo" / "coachflow.db")
+    assert "[CUSTOMER_NAME]" in stored and "Coaching note for" in stored
+    planted = planted_pii(generate(count=30))
+    assert {kind for _, kind, _ in planted} >= {"email", "phone", "card"}
+    leaked = {
+        (kind, value)
+        for _, kind, value in planted
+        if kind in ("email", "phone", "card") and value in stored + run.stdout
+    }
+    assert not leaked
 
 
 def test_ingest_reports_bad_lines_and_processes_the_rest(tmp_path: Path):
