@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, get_args
 
 from domain.context import SAMPLE_EVENT, ticket_view
+from domain.definitions import MessageSet
 from domain.events import Change, Message, Ticket
 
 GUIDANCE = re.compile(
@@ -41,16 +42,7 @@ def _asks_for_guidance(body: str) -> bool:
 
 INCIDENT_TAG = re.compile(r"^(incident|inc|bug|problem)[-_]?\d+$", re.IGNORECASE)
 CONTEXT_VARIABLES = ("event", "ticket", "change", "evidence")
-MESSAGE_SETS = (
-    "agent_public",
-    "agent_internal",
-    "agent_all",
-    "customer",
-    "all_public",
-    "any_agent_public",
-    "any_agent_internal",
-    "internal",
-)
+MESSAGE_SETS: tuple[str, ...] = get_args(MessageSet)
 PRODUCT_TAGS = frozenset({"product-bug", "bug", "known-issue", "outage", "defect"})
 
 
