@@ -7,7 +7,6 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.llm_client import LlmClient
 from domain.assessment import Draft
@@ -17,7 +16,7 @@ from domain.events import Ticket
 from redaction import redact_ticket_with_maps
 from rubrics.case import Case, facts_for, trainee_of
 from rubrics.notes import render_notes
-from rubrics.scoring import EvidenceMismatch, draft
+from rubrics.scoring import EvidenceMismatch, draft, trainee
 from store.assessments import recent_failures, save_draft
 from store.tickets import load_ticket
 
@@ -29,16 +28,16 @@ def _kb_max_age(req: DraftRequest) -> int:
 
 def build_case(req: DraftRequest, ticket: Ticket, history: tuple[str, ...]) -> Case:
     """The redacted case: drafting never sees the raw thread."""
-    trainee = trainee_of(ticket, req.event.type, req.event.change)
+    trainee_id = trainee_of(ticket, req.event.type, req.event.change)
     redacted, maps = redact_ticket_with_maps(ticket)
     return Case(
         ticket=redacted,
         event_type=req.event.type,
         event_id=req.event.event_id,
         change=req.event.change,
-        trainee_id=trainee,
+        trainee_id=trainee_id,
         occurred_at=req.event.occurred_at,
-        facts=facts_for(redacted, trainee, req.event.occurred_at, history, _kb_max_age(req)),
+        facts=facts_for(redacted, trainee_id, req.event.occurred_at, history, _kb_max_age(req)),
         history=history,
         sources=maps,
     )
@@ -61,14 +60,14 @@ class DraftingActivities:
         event = req.event
         async with self.sessions() as session:
             ticket = await load_ticket(session, event.source, event.ticket_id)
-            trainee = trainee_of(ticket, event.type, event.change) if ticket else None
+            trainee_id = trainee_of(ticket, event.type, event.change) if ticket else None
             history = (
                 tuple(
                     await recent_failures(
-                        session, trainee, event.occurred_at, exclude=req.workflow_id
+                        session, trainee_id, event.occurred_at, exclude=req.workflow_id
                     )
                 )
-                if trainee
+                if trainee_id
                 else ()
             )
         if ticket is None:
@@ -84,7 +83,15 @@ class DraftingActivities:
         try:
             drafted = draft(req.rubric, case)
         except EvidenceMismatch as exc:
-            raise ApplicationError(str(exc), type="EvidenceMismatch", non_retryable=True) from None
+            reason = f"draft rejected: {exc}; a lead reviews the ticket itself"
+            return Draft(
+                status="stopped",
+                stop_reason=reason,
+                trainee=trainee(case),
+                flags=["evidence_mismatch"],
+                priority=3,
+                summary=f"Stopped: {reason}.",
+            )
         return render_notes(
             drafted, req.rubric, req.opportunity, f"{event.source}/{event.ticket_id}", event.type
         )

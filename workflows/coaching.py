@@ -31,9 +31,7 @@ with workflow.unsafe.imports_passed_through():
         SAVE_DRAFT,
     )
 
-RETRY = RetryPolicy(
-    maximum_interval=ACTIVITY_MAX_INTERVAL, non_retryable_error_types=["EvidenceMismatch"]
-)
+RETRY = RetryPolicy(maximum_interval=ACTIVITY_MAX_INTERVAL)
 
 
 @workflow.defn
@@ -47,7 +45,6 @@ class CoachingWorkflow:
 
     @workflow.run
     async def run(self, input: CoachingInput) -> CoachingState:
-        self._input = input
         workflow_id = workflow.info().workflow_id
         draft = await workflow.execute_local_activity(
             DRAFT_ASSESSMENT,
