@@ -35,6 +35,8 @@ from store.models import AssessmentRow
 from workflows.coaching import CoachingWorkflow
 
 DECISION_TIMEOUT_SECONDS = 60
+DRAFT_WAIT_SECONDS = 600
+WORKER_WAIT_SECONDS = 60
 
 
 def summarize(results: list[IngestResult]) -> dict:
@@ -125,7 +127,16 @@ async def ingest(
         results = await intake.ingest_many(events, lambda done, _r: progress.update(done))
         started = [w for r in results for w in r.started]
         if wait or conn.in_process_worker:
-            await wait_for_drafts(sessions, started, quiet)
+            patience = DRAFT_WAIT_SECONDS if conn.in_process_worker else WORKER_WAIT_SECONDS
+            drafted = await wait_for_drafts(sessions, started, quiet, give_up_after=patience)
+            if drafted < len(started):
+                print(
+                    f"{len(started) - drafted} of {len(started)} drafts are not in the queue "
+                    f"after {patience}s; is a worker running on {conn.address}, task queue "
+                    f"{settings.task_queue!r}? The workflows are started and will draft once "
+                    "one is.",
+                    file=sys.stderr,
+                )
     return summarize(results)
 
 
