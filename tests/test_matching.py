@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from domain.events import TicketEvent
 from opportunities.matcher import match_event, sample_draw
+from service.intake import Intake
 from store.models import AssessmentRow, WorkflowStartRow
 from tests.factories import make_event
 from tests.helpers import until_drafted
@@ -170,3 +171,14 @@ async def test_event_to_review_queue_is_one_workflow_task(
         "MARKER_RECORDED",
         "MARKER_RECORDED",
     ]
+
+
+async def test_the_in_process_worker_gets_the_first_task_with_the_start(
+    dev_client, worker, sessions, catalog, task_queue, ticket_id
+):
+    """Eager start: the start response carries the first workflow task, saving a poll."""
+    eager = Intake(dev_client, sessions, catalog, task_queue, eager_start=True)
+    (workflow_id,) = (await eager.ingest(make_event(**{"ticket.id": ticket_id}))).started
+    history = await dev_client.get_workflow_handle(workflow_id).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert started.eager_execution_accepted
