@@ -41,6 +41,7 @@ worker: $(STAMP)
 # Benchmarks print their figures and write bench/results/*.json.
 bench: $(STAMP)
 	$(BIN)/python bench/drafting.py
+	$(BIN)/python bench/intake_match.py
 	$(BIN)/python bench/redaction_quality.py
 
 clean:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from domain.events import Ticket, TicketEvent
@@ -9,17 +11,39 @@ from domain.events import Ticket, TicketEvent
 EVENT_VARIABLES = ("event", "ticket", "change")
 
 
-def ticket_view(ticket: Ticket) -> dict[str, Any]:
-    """The ticket as CEL sees it: every field but the thread, which the rubric checks judge.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
+_FIELD = re.compile(r"(?<![\w.])ticket\s*\.\s*([A-Za-z_]\w*)")
+_WHOLE = re.compile(r"(?<![\w.])ticket\b(?!\s*\.)")
 
-    Converting message bodies into CEL values costs more than everything else together.
+
+def ticket_fields(sources: Iterable[str]) -> frozenset[str] | None:
+    """The top-level ticket fields these CEL expressions read, or None when one of them uses
+    `ticket` as a whole. Converting values into CEL is most of the cost of a match, so a
+    context holds only what its expressions can read."""
+    fields: set[str] = set()
+    for source in sources:
+        code = _STRING.sub('""', source)
+        if _WHOLE.search(code):
+            return None
+        fields.update(_FIELD.findall(code))
+    return frozenset(fields)
+
+
+def ticket_view(ticket: Ticket, fields: frozenset[str] | None = None) -> dict[str, Any]:
+    """The ticket as CEL sees it: every field but the thread, which the rubric checks judge
+    (`message_count` instead), or only `fields` when given.
     """
-    view = ticket.model_dump(mode="json", exclude={"messages"})
-    view["message_count"] = len(ticket.messages)
+    if fields is None:
+        view = ticket.model_dump(mode="json", exclude={"messages"})
+    else:
+        view = ticket.model_dump(mode="json", include=set(fields) - {"messages"})
+    if fields is None or "message_count" in fields:
+        view["message_count"] = len(ticket.messages)
     return view
 
 
-def event_context(event: TicketEvent) -> dict[str, Any]:
+def event_context(event: TicketEvent, fields: frozenset[str] | None = None) -> dict[str, Any]:
+    """The variables of an opportunity's condition; `fields` as from `ticket_fields`."""
     return {
         "event": {
             "event_id": event.event_id,
@@ -27,7 +51,7 @@ def event_context(event: TicketEvent) -> dict[str, Any]:
             "type": event.type,
             "occurred_at": event.occurred_at.isoformat(),
         },
-        "ticket": ticket_view(event.ticket),
+        "ticket": ticket_view(event.ticket, fields),
         "change": event.change.model_dump(mode="json", by_alias=True) if event.change else None,
     }
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import cel
 
-from domain.context import event_context
+from domain.context import event_context, ticket_fields
 from domain.events import TicketEvent
 from domain.expressions import ExpressionError
 from opportunities.catalog import Catalog
@@ -42,12 +43,18 @@ def dedupe_key(opportunity_id: str, per: str, event: TicketEvent) -> str:
     return f"{key}/{event.event_id}" if per == "ticket+occurrence" else key
 
 
+@lru_cache(maxsize=256)
+def _fields(conditions: tuple[str, ...]) -> frozenset[str] | None:
+    return ticket_fields(conditions)
+
+
 def match_event(event: TicketEvent, catalog: Catalog) -> list[Match]:
     """One Match per enabled opportunity listening to this event type."""
     candidates = catalog.for_event_type(event.type)
     if not candidates:
         return []
-    context = cel.Context(event_context(event))
+    fields = _fields(tuple(o.when for o in candidates))
+    context = cel.Context(event_context(event, fields))
     team = event.ticket.agent.team if event.ticket.agent else None
     out = []
     for opportunity in candidates:

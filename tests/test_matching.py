@@ -182,3 +182,18 @@ async def test_the_in_process_worker_gets_the_first_task_with_the_start(
     history = await dev_client.get_workflow_handle(workflow_id).fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
     assert started.eager_execution_accepted
+
+
+def test_conditions_see_only_the_ticket_fields_they_name():
+    from domain.context import ticket_fields
+
+    assert ticket_fields(['ticket.csat != null && !("legal-hold" in ticket.tags)']) == {
+        "csat",
+        "tags",
+    }
+    assert ticket_fields(['event.type == "ticket.reassigned"']) == frozenset()
+    assert ticket_fields(["ticket.tags.exists(t, t == 'vip')", "has(ticket.csat)"]) == {
+        "tags",
+        "csat",
+    }
+    assert ticket_fields(["size(ticket) > 1"]) is None
