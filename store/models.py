@@ -208,3 +208,82 @@ class MeasurementEventRow(Base):
     product_area: Mapped[str | None] = mapped_column(String(200))
     customer_segment: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict] = mapped_column(JSON)
+
+
+class LearningTaskRow(Base):
+    """A learning task assigned after coaching; `closed_at` is set when it stops being open."""
+
+    __tablename__ = "learning_tasks"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "task_key", name="uq_learning_tasks_assessment_key"),
+        Index("ix_learning_tasks_trainee_status", "trainee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    task_key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text)
+    skill: Mapped[str | None] = mapped_column(String(200))
+    trainee_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    assigned_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    reminded_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class SkillRow(Base):
+    """A skill on a trainee's profile, with the assessment (and task) it came from."""
+
+    __tablename__ = "skills"
+    __table_args__ = (
+        UniqueConstraint(
+            "trainee_id", "skill", "assessment_id", name="uq_skills_trainee_skill_assessment"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trainee_id: Mapped[str] = mapped_column(String(200))
+    skill: Mapped[str] = mapped_column(String(200))
+    awarded_at: Mapped[datetime]
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("learning_tasks.id"))
+
+
+class SurveyRow(Base):
+    __tablename__ = "surveys"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "audience", name="uq_surveys_assessment_audience"),
+        Index("ix_surveys_respondent_status", "respondent_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    template_id: Mapped[str] = mapped_column(String(100))
+    template_version: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[str] = mapped_column(String(20))
+    respondent_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    answers: Mapped[dict | None] = mapped_column(JSON)
+
+
+class CoachingResponseRow(Base):
+    """The trainee's one response to a coaching note, and a second lead's resolution."""
+
+    __tablename__ = "coaching_responses"
+    __table_args__ = (UniqueConstraint("assessment_id", name="uq_coaching_responses_assessment"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    trainee_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None]
+    resolution_note: Mapped[str | None] = mapped_column(Text)
