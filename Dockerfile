@@ -11,6 +11,7 @@ COPY redaction redaction
 COPY rubrics rubrics
 COPY service service
 COPY store store
+COPY surveys surveys
 COPY workflows workflows
 COPY starter.py worker.py ./
 RUN pip install --no-cache-dir .

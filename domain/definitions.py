@@ -1,14 +1,16 @@
-"""File formats of opportunities (DESIGN §4) and rubrics (DESIGN §5).
+"""File formats of opportunities (DESIGN §4), rubrics (DESIGN §5) and coaching surveys.
 
-Structure only: CEL compilation and cross-file checks live in `opportunities/` and `rubrics/`.
+Structure only: CEL compilation and cross-file checks live in `opportunities/`, `rubrics/` and
+`surveys/`.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.durations import Duration
 
@@ -35,6 +37,13 @@ class ReviewSpec(Spec):
     by: str = "team-lead"
     due: Duration = timedelta(days=3)
     escalate_to: str | None = None
+    expires: Duration = timedelta(days=14)
+
+    @model_validator(mode="after")
+    def _expires_after_due(self) -> ReviewSpec:
+        if self.expires <= self.due:
+            raise ValueError("`expires` (when an undecided assessment lapses) must be after `due`")
+        return self
 
 
 class LearningTaskSpec(Spec):
@@ -258,3 +267,125 @@ class Rubric(Spec):
 
     def criterion(self, criterion_id: str) -> Criterion | None:
         return next((c for c in self.criteria if c.id == criterion_id), None)
+
+
+SurveyAudience = Literal["coach", "trainee"]
+
+
+class ScaleLabels(Spec):
+    low: str | None = Field(default=None, min_length=1)
+    high: str | None = Field(default=None, min_length=1)
+
+
+class _Question(Spec):
+    id: str = Field(pattern=IDENT, max_length=100)
+    text: str = Field(min_length=1, max_length=1000)
+    required: bool = True
+
+
+class ScaleQuestion(_Question):
+    """A whole number from `min` to `max`, e.g. 1-5."""
+
+    kind: Literal["scale"]
+    min: int = 1
+    max: int = 5
+    labels: ScaleLabels | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> ScaleQuestion:
+        if self.min >= self.max:
+            raise ValueError("a scale needs `min` smaller than `max`")
+        return self
+
+    def answer_problem(self, value: object) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be a whole number from {self.min} to {self.max}"
+        if not self.min <= value <= self.max:
+            return f"must be from {self.min} to {self.max}"
+        return None
+
+
+class TextQuestion(_Question):
+    """Free text of at most `max_length` characters."""
+
+    kind: Literal["text"]
+    max_length: int = Field(default=2000, ge=1, le=10000)
+
+    def answer_problem(self, value: object) -> str | None:
+        if not isinstance(value, str):
+            return "must be text"
+        if len(value) > self.max_length:
+            return f"is longer than {self.max_length} characters"
+        return None
+
+
+class ChoiceQuestion(_Question):
+    """One of a fixed list of `options`."""
+
+    kind: Literal["choice"]
+    options: list[str] = Field(min_length=1)
+
+    @field_validator("options")
+    @classmethod
+    def _distinct_options(cls, options: list[str]) -> list[str]:
+        if any(not option.strip() for option in options):
+            raise ValueError("an option cannot be empty")
+        if len(set(options)) != len(options):
+            raise ValueError("an option appears twice")
+        return options
+
+    def answer_problem(self, value: object) -> str | None:
+        if not isinstance(value, str) or value not in self.options:
+            return f"must be one of: {', '.join(self.options)}"
+        return None
+
+
+QuestionSpec = Annotated[ScaleQuestion | TextQuestion | ChoiceQuestion, Field(discriminator="kind")]
+_ANSWER_KEY = re.compile(IDENT)
+
+
+class SurveyTemplate(Spec):
+    """A coaching survey: the coach rates the trainee, or the trainee rates the coaching."""
+
+    id: str = Field(pattern=IDENT, max_length=100)
+    name: str = Field(min_length=1)
+    description: str | None = None
+    version: int = Field(ge=1)
+    audience: SurveyAudience
+    expires: Duration = timedelta(days=7)
+    questions: list[QuestionSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_questions(self) -> SurveyTemplate:
+        seen: set[str] = set()
+        for question in self.questions:
+            if question.id in seen:
+                raise ValueError(f"question id {question.id!r} appears twice")
+            seen.add(question.id)
+        return self
+
+    def question(self, question_id: str) -> ScaleQuestion | TextQuestion | ChoiceQuestion | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def answer_problems(self, answers: dict[str, object]) -> list[str]:
+        """`answers.<question_id>: message` for each problem; never repeats an answer's value."""
+        if not isinstance(answers, dict):
+            return ["answers: must map question ids to answers"]
+        problems = []
+        for question in self.questions:
+            value = answers.get(question.id)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                if question.required:
+                    problems.append(f"answers.{question.id}: an answer is required")
+                continue
+            problem = question.answer_problem(value)
+            if problem:
+                problems.append(f"answers.{question.id}: {problem}")
+        for key in answers:
+            if isinstance(key, str) and self.question(key) is not None:
+                continue
+            if isinstance(key, str) and len(key) <= 100 and _ANSWER_KEY.match(key):
+                problems.append(f"answers.{key}: unknown question")
+            else:
+                problems.append("answers: an answer names something that is not a question id")
+        return problems

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from domain.context import EVENT_VARIABLES, SAMPLE_CONTEXT
-from domain.definitions import Opportunity, Rubric
+from domain.definitions import Opportunity, Rubric, SurveyTemplate
 from domain.errors import field_errors
 from domain.events import EVENT_TYPES
 from domain.expressions import Expression, ExpressionError, compile_expression
@@ -16,6 +16,8 @@ from domain.yamlsource import Problem, YamlDocument, YamlError, load_yaml
 from opportunities import BUNDLED_DIR as OPPORTUNITIES_DIR
 from rubrics import BUNDLED_DIR as RUBRICS_DIR
 from rubrics.loader import load_rubric
+from surveys import BUNDLED_DIR as SURVEYS_DIR
+from surveys.loader import load_surveys
 
 
 @dataclass
@@ -23,6 +25,8 @@ class Catalog:
     opportunities: dict[str, Opportunity] = field(default_factory=dict)
     rubrics: dict[str, Rubric] = field(default_factory=dict)
     conditions: dict[str, Expression] = field(default_factory=dict)
+    surveys: dict[str, SurveyTemplate] = field(default_factory=dict)
+    survey_files: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
 
@@ -61,8 +65,27 @@ def _resolve(rubrics: dict[str, Rubric], ref: str) -> tuple[Rubric | None, str |
     return approved[-1], None
 
 
+def _survey_problems(
+    doc: YamlDocument, opportunity: Opportunity, surveys: dict[str, SurveyTemplate]
+) -> list[Problem]:
+    problems = []
+    for audience in ("coach", "trainee"):
+        survey_id = getattr(opportunity.surveys, audience)
+        if survey_id is None:
+            continue
+        survey = surveys.get(survey_id)
+        if survey is None:
+            message = f"unknown survey {survey_id!r}"
+        elif survey.audience != audience:
+            message = f"survey {survey_id!r} is for the {survey.audience}, not the {audience}"
+        else:
+            continue
+        problems.append(doc.problem(("surveys", audience), f"surveys.{audience}: {message}"))
+    return problems
+
+
 def _parse_opportunity(
-    doc: YamlDocument, rubrics: dict[str, Rubric]
+    doc: YamlDocument, rubrics: dict[str, Rubric], surveys: dict[str, SurveyTemplate]
 ) -> tuple[Opportunity | None, Expression | None, list[Problem]]:
     if not isinstance(doc.data, dict):
         return None, None, [doc.problem((), "an opportunity file is a mapping of keys to values")]
@@ -103,6 +126,7 @@ def _parse_opportunity(
                             f"{criterion_id!r}",
                         )
                     )
+    problems += _survey_problems(doc, opportunity, surveys)
     if problems:
         return None, None, problems
     return opportunity, condition, []
@@ -120,10 +144,17 @@ def _display(path: Path) -> str:
 
 
 def load_catalog(
-    opportunities_dir: Path = OPPORTUNITIES_DIR, rubrics_dir: Path = RUBRICS_DIR
+    opportunities_dir: Path = OPPORTUNITIES_DIR,
+    rubrics_dir: Path = RUBRICS_DIR,
+    surveys_dir: Path = SURVEYS_DIR,
 ) -> Catalog:
     catalog = Catalog()
-    for directory, kind in ((rubrics_dir, "rubrics"), (opportunities_dir, "opportunities")):
+    folders = (
+        (rubrics_dir, "rubrics"),
+        (surveys_dir, "surveys"),
+        (opportunities_dir, "opportunities"),
+    )
+    for directory, kind in folders:
         if not directory.is_dir():
             catalog.problems.append(Problem(str(directory), 1, f"the {kind} folder does not exist"))
     for path in _yaml_files(rubrics_dir) if rubrics_dir.is_dir() else []:
@@ -143,6 +174,11 @@ def load_catalog(
             continue
         catalog.rubrics[rubric.ref] = rubric
         catalog.files[rubric.ref] = shown
+    survey_paths = _yaml_files(surveys_dir) if surveys_dir.is_dir() else []
+    catalog.surveys, catalog.survey_files, problems = load_surveys(
+        (path, _display(path)) for path in survey_paths
+    )
+    catalog.problems.extend(problems)
     for path in _yaml_files(opportunities_dir) if opportunities_dir.is_dir() else []:
         shown = _display(path)
         try:
@@ -150,7 +186,7 @@ def load_catalog(
         except YamlError as exc:
             catalog.problems.extend(exc.problems)
             continue
-        opportunity, condition, problems = _parse_opportunity(doc, catalog.rubrics)
+        opportunity, condition, problems = _parse_opportunity(doc, catalog.rubrics, catalog.surveys)
         catalog.problems.extend(problems)
         if opportunity is None or condition is None:
             continue

@@ -38,12 +38,16 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
                 "problems": [str(p) for p in catalog.problems],
                 "opportunities": sorted(catalog.opportunities),
                 "rubrics": sorted(catalog.rubrics),
+                "surveys": sorted(catalog.surveys),
             }
         )
         return 1 if catalog.problems else 0
     for problem in catalog.problems:
         print(problem)
-    summary = f"{len(catalog.opportunities)} opportunities, {len(catalog.rubrics)} rubric versions"
+    summary = (
+        f"{len(catalog.opportunities)} opportunities, {len(catalog.rubrics)} rubric versions, "
+        f"{len(catalog.surveys)} survey templates"
+    )
     if catalog.problems:
         print(f"{len(catalog.problems)} problem(s); {summary} valid", file=sys.stderr)
         return 1

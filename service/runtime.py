@@ -34,6 +34,8 @@ def catalog_for(settings: Settings) -> Catalog:
         kwargs["opportunities_dir"] = settings.opportunities_dir
     if settings.rubrics_dir:
         kwargs["rubrics_dir"] = settings.rubrics_dir
+    if settings.surveys_dir:
+        kwargs["surveys_dir"] = settings.surveys_dir
     return load_catalog(**kwargs)
 
 

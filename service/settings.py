@@ -30,6 +30,9 @@ class Settings:
     rubrics_dir: Path | None = field(
         default_factory=lambda: Path(p) if (p := _env("COACHFLOW_RUBRICS_DIR")) else None
     )
+    surveys_dir: Path | None = field(
+        default_factory=lambda: Path(p) if (p := _env("COACHFLOW_SURVEYS_DIR")) else None
+    )
     start_concurrency: int = field(
         default_factory=lambda: int(_env("COACHFLOW_START_CONCURRENCY") or 50)
     )
