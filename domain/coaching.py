@@ -70,6 +70,24 @@ class SavedAssessment(Model):
     created: bool
 
 
+ReviewStepKind = Literal["reminder", "escalation", "expiry"]
+
+
+class ReviewStepRequest(Model):
+    """One step of the review SLA, taken because no lead decided in time."""
+
+    workflow_id: str
+    assessment_id: int
+    step: ReviewStepKind
+    at: AwareDatetime
+    reviewers: str
+    escalate_to: str | None = None
+
+
+class ReviewStepRecorded(Model):
+    created: bool
+
+
 class LeadDecision(Model):
     """What a lead sends. Shape only: the rules are in `problems()`, which the workflow's
     validator applies so that a rejection names the field instead of failing to decode."""

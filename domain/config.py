@@ -7,6 +7,7 @@ DEFAULT_TASK_QUEUE = "coachflow"
 DRAFT_ASSESSMENT = "draft_assessment"
 SAVE_DRAFT = "save_draft"
 RECORD_DECISION = "record_decision"
+RECORD_REVIEW_STEP = "record_review_step"
 
 LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_MAX_INTERVAL = timedelta(seconds=30)

@@ -34,15 +34,21 @@ class DedupeSpec(Spec):
 
 
 class ReviewSpec(Spec):
+    """The review SLA: a reminder at `due`, an escalation `escalate_after` later, and at
+    `expires` (counted from the draft) the assessment closes as `closed_incomplete`."""
+
     by: str = "team-lead"
     due: Duration = timedelta(days=3)
     escalate_to: str | None = None
+    escalate_after: Duration = timedelta(days=2)
     expires: Duration = timedelta(days=14)
 
     @model_validator(mode="after")
     def _expires_after_due(self) -> ReviewSpec:
         if self.expires <= self.due:
             raise ValueError("`expires` (when an undecided assessment lapses) must be after `due`")
+        if self.due + self.escalate_after >= self.expires:
+            raise ValueError("`due` + `escalate_after` must come before `expires`")
         return self
 
 

@@ -9,6 +9,7 @@ from temporalio.worker import Worker
 from activities.decisions import DecisionActivities
 from activities.drafting import DraftingActivities
 from activities.llm_client import LlmClient
+from activities.review import ReviewActivities
 from service.sandbox import new_sandbox_runner
 from workflows.coaching import CoachingWorkflow
 
@@ -18,7 +19,13 @@ WORKFLOWS = [CoachingWorkflow]
 def activities_for(sessions: async_sessionmaker, llm: LlmClient | None = None) -> list:
     drafting = DraftingActivities(sessions, llm or LlmClient.from_env())
     decisions = DecisionActivities(sessions)
-    return [drafting.draft_assessment, drafting.save_draft, decisions.record_decision]
+    review = ReviewActivities(sessions)
+    return [
+        drafting.draft_assessment,
+        drafting.save_draft,
+        decisions.record_decision,
+        review.record_review_step,
+    ]
 
 
 def build_worker(

@@ -207,3 +207,13 @@ def test_a_missing_template_file_is_reported(defs):
     problems = _problems(defs)
     line = _line_of(rubric, "templates:")
     assert any(p.startswith(f"{rubric}:{line}: templates.qa_summary: no file") for p in problems)
+
+
+def test_the_review_escalation_must_come_before_the_expiry(defs):
+    path = defs[0] / "low-csat.yaml"
+    _edit(path, "due: 3d,", "due: 3d, escalate_after: 12d,")
+    line = _line_of(path, "review:")
+    assert any(
+        p.startswith(f"{path}:{line}:") and "must come before `expires`" in p
+        for p in _problems(defs)
+    ), _problems(defs)

@@ -140,7 +140,8 @@ def test_teams_always_sampled_bypass_the_rate(catalog):
 async def test_event_to_review_queue_is_one_workflow_task(
     intake, worker, dev_client, sessions, ticket_id
 ):
-    """Start, one workflow task with two local activities, then the wait for the lead.
+    """Start, one workflow task with two local activities, then the wait for the lead on the
+    review SLA's timer, whose command goes with the same task completion.
 
     It waits on the database, not a query: a query landing mid-task would add a task.
     """
@@ -170,6 +171,7 @@ async def test_event_to_review_queue_is_one_workflow_task(
         "WORKFLOW_TASK_COMPLETED",
         "MARKER_RECORDED",
         "MARKER_RECORDED",
+        "TIMER_STARTED",
     ]
 
 

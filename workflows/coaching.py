@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import cast
 
 from temporalio import workflow
@@ -20,6 +21,9 @@ with workflow.unsafe.imports_passed_through():
         LeadDecision,
         RecordDecisionRequest,
         RecordedDecision,
+        ReviewStepKind,
+        ReviewStepRecorded,
+        ReviewStepRequest,
         SavedAssessment,
         SaveDraftRequest,
     )
@@ -28,8 +32,10 @@ with workflow.unsafe.imports_passed_through():
         DRAFT_ASSESSMENT,
         LOCAL_ACTIVITY_TIMEOUT,
         RECORD_DECISION,
+        RECORD_REVIEW_STEP,
         SAVE_DRAFT,
     )
+    from domain.definitions import ReviewSpec
 
 RETRY = RetryPolicy(maximum_interval=ACTIVITY_MAX_INTERVAL)
 
@@ -73,9 +79,48 @@ class CoachingWorkflow:
             retry_policy=RETRY,
         )
         self._draft, self._assessment_id, self._status = draft, saved.assessment_id, saved.status
-        await workflow.wait_condition(lambda: self._decision is not None)
+        await self._review_window(input.opportunity.review, workflow_id)
+        if self._status != "closed_incomplete":
+            await workflow.wait_condition(lambda: self._decision is not None)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state()
+
+    async def _review_window(self, review: ReviewSpec, workflow_id: str) -> None:
+        """Wait for the lead on durable timers: remind at `due`, escalate, and at `expires`
+        close the assessment as `closed_incomplete`."""
+        opened = workflow.now()
+        steps: list[tuple[ReviewStepKind, timedelta]] = [
+            ("reminder", review.due),
+            ("escalation", review.due + review.escalate_after),
+            ("expiry", review.expires),
+        ]
+        for step, offset in steps:
+            remaining = opened + offset - workflow.now()
+            try:
+                await workflow.wait_condition(
+                    lambda: self._decision is not None or self._deciding,
+                    timeout=max(remaining, timedelta(0)),
+                )
+                return
+            except TimeoutError:
+                pass
+            if step == "expiry":
+                self._status = "closed_incomplete"
+            assert self._assessment_id is not None
+            await workflow.execute_local_activity(
+                RECORD_REVIEW_STEP,
+                ReviewStepRequest(
+                    workflow_id=workflow_id,
+                    assessment_id=self._assessment_id,
+                    step=step,
+                    at=workflow.now(),
+                    reviewers=review.by,
+                    escalate_to=review.escalate_to,
+                ),
+                result_type=ReviewStepRecorded,
+                start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+            )
 
     @workflow.query
     def state(self) -> CoachingState:
@@ -126,6 +171,10 @@ class CoachingWorkflow:
         if self._draft is None or self._assessment_id is None:
             raise ApplicationError(
                 "the assessment is still being drafted; try again shortly", type="NotReady"
+            )
+        if self._status == "closed_incomplete":
+            raise ApplicationError(
+                "the review window has closed; the assessment expired undecided", type="Expired"
             )
         if self._decision is not None or self._deciding:
             done = self._decision

@@ -1,0 +1,100 @@
+"""The review SLA on the time-skipping server: days pass in seconds."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from domain.coaching import LeadDecision
+from service.intake import Intake
+from service.worker import build_worker
+from store.models import AssessmentRow, DecisionRow, MeasurementEventRow
+from tests.factories import make_event
+from tests.helpers import until_drafted
+from workflows.coaching import CoachingWorkflow
+
+STEPS = ("review_reminder", "review_escalation", "review_expiry")
+
+
+async def _steps(sessions) -> dict[str, int]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(MeasurementEventRow.kind, func.count())
+            .where(MeasurementEventRow.kind.in_(STEPS))
+            .group_by(MeasurementEventRow.kind)
+        )
+    return dict(rows.all())
+
+
+async def _until_steps(sessions, wanted: dict[str, int]) -> None:
+    async with asyncio.timeout(30):
+        while await _steps(sessions) != wanted:  # noqa: ASYNC110 (polls the database)
+            await asyncio.sleep(0.05)
+
+
+async def _assessment(sessions) -> AssessmentRow:
+    async with sessions() as session:
+        return (await session.execute(select(AssessmentRow))).scalar_one()
+
+
+@pytest.fixture
+async def drafted(time_skipping_env, sessions, catalog, task_queue, ticket_id):
+    client = time_skipping_env.client
+    async with build_worker(client, task_queue, sessions):
+        intake = Intake(client, sessions, catalog, task_queue)
+        (workflow_id,) = (await intake.ingest(make_event(**{"ticket.id": ticket_id}))).started
+        await until_drafted(client, workflow_id)
+        yield client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
+
+
+async def test_a_lead_who_never_reviews_is_reminded_escalated_then_expired(
+    drafted, time_skipping_env, sessions
+):
+    await time_skipping_env.sleep(timedelta(days=3, minutes=1))
+    await _until_steps(sessions, {"review_reminder": 1})
+    assert "review_overdue" in (await _assessment(sessions)).flags
+
+    await time_skipping_env.sleep(timedelta(days=2))
+    await _until_steps(sessions, {"review_reminder": 1, "review_escalation": 1})
+
+    await time_skipping_env.sleep(timedelta(days=10))
+    await _until_steps(sessions, dict.fromkeys(STEPS, 1))
+    final = await drafted.result()
+    assert final.status == "closed_incomplete" and final.decision is None
+    row = await _assessment(sessions)
+    assert row.status == "closed_incomplete"
+    assert {"review_overdue", "escalated"} <= set(row.flags)
+    with pytest.raises((RPCError, WorkflowUpdateFailedError)):
+        await drafted.execute_update(
+            CoachingWorkflow.decide, LeadDecision(action="approve", lead="late-lead")
+        )
+    assert (await _assessment(sessions)).status == "closed_incomplete"
+    async with sessions() as session:
+        decisions = select(func.count()).select_from(DecisionRow)
+        assert (await session.execute(decisions)).scalar_one() == 0
+
+
+async def test_a_decision_after_the_reminder_stops_the_clock(drafted, time_skipping_env, sessions):
+    await time_skipping_env.sleep(timedelta(days=3, minutes=1))
+    await _until_steps(sessions, {"review_reminder": 1})
+    result = await drafted.execute_update(
+        CoachingWorkflow.decide, LeadDecision(action="approve", lead="lee")
+    )
+    assert result.status == "coaching"
+    assert (await drafted.result()).status == "coaching"
+    await time_skipping_env.sleep(timedelta(days=20))
+    assert await _steps(sessions) == {"review_reminder": 1}
+
+
+async def test_a_decision_in_time_takes_no_review_step(drafted, time_skipping_env, sessions):
+    await time_skipping_env.sleep(timedelta(days=1))
+    await drafted.execute_update(
+        CoachingWorkflow.decide, LeadDecision(action="dismiss", lead="lee", reason="not needed")
+    )
+    assert (await drafted.result()).status == "dismissed"
+    assert await _steps(sessions) == {}
