@@ -37,6 +37,13 @@ class Catalog:
             raise LookupError(f"no approved rubric {opportunity.rubric!r}")
         return rubric
 
+    def approved_rubric(self, ref: str) -> Rubric:
+        """The approved rubric `id` (newest) or `id@version`; LookupError says why not."""
+        rubric, error = _resolve(self.rubrics, ref)
+        if rubric is None:
+            raise LookupError(error)
+        return rubric
+
     def for_event_type(self, event_type: str) -> list[Opportunity]:
         return [o for o in self.opportunities.values() if o.enabled and event_type in o.on]
 

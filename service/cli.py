@@ -124,6 +124,12 @@ def _decide(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(commands.decide(settings, args.id, decision, args.request_id, args.json))
 
 
+def _assess(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(
+        commands.assess(settings, args.ticket, args.rubric, args.lead, args.opportunity, args.json)
+    )
+
+
 def _metrics(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(commands.metrics(settings, args.since, args.json))
 
@@ -205,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_decide)
+
+    p = sub.add_parser("assess", help="a lead opens an assessment of a stored ticket")
+    p.add_argument("ticket", metavar="SOURCE/ID")
+    p.add_argument("--rubric", required=True, help="an approved rubric: id or id@version")
+    p.add_argument("--lead", required=True)
+    p.add_argument("--opportunity", help="borrow its review SLA and learning tasks")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_assess)
 
     p = sub.add_parser("metrics", help="print the coaching metrics")
     p.add_argument("--since", type=_date)

@@ -21,6 +21,7 @@ from domain.coaching import LeadDecision
 from domain.events import TicketEvent
 from service import render
 from service.intake import IngestResult, Intake
+from service.manual import ManualAssessmentError, start_manual_assessment
 from service.runtime import catalog_for, connect, open_store
 from service.settings import Settings
 from store.assessments import (
@@ -234,6 +235,60 @@ async def decide(
             f"-> {result.status}"
             + (f" ({len(result.changes)} change(s))" if result.changes else "")
         )
+    return 0
+
+
+async def assess(
+    settings: Settings, ticket: str, rubric: str, lead: str, opportunity: str | None, as_json: bool
+) -> int:
+    source, _, ticket_id = ticket.rpartition("/")
+    if not source or not ticket_id:
+        print(f"name the ticket as SOURCE/ID, e.g. generic/35436 (got {ticket!r})", file=sys.stderr)
+        return 2
+    catalog = catalog_for(settings)
+    async with open_store(settings) as sessions, connect(settings, sessions) as conn:
+        try:
+            workflow_id = await start_manual_assessment(
+                conn.client,
+                sessions,
+                catalog,
+                settings.task_queue,
+                source,
+                ticket_id,
+                rubric,
+                lead,
+                opportunity,
+                eager_start=conn.in_process_worker,
+            )
+        except ManualAssessmentError as exc:
+            print(f"cannot assess: {exc}", file=sys.stderr)
+            return 1
+        await wait_for_drafts(
+            sessions,
+            [workflow_id],
+            quiet=True,
+            give_up_after=DRAFT_WAIT_SECONDS if conn.in_process_worker else WORKER_WAIT_SECONDS,
+        )
+        async with sessions() as session:
+            row = await get_assessment(session, workflow_id)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "workflow_id": workflow_id,
+                    "assessment_id": row.id if row else None,
+                    "status": row.status if row else "drafting",
+                },
+                indent=2,
+            )
+        )
+    elif row:
+        print(
+            f"assessment {row.id} ({row.status}) for {ticket} against {row.rubric_id}@"
+            f"{row.rubric_version}; see `starter.py show {row.id}`"
+        )
+    else:
+        print(f"started {workflow_id}; the draft is not in the queue yet")
     return 0
 
 

@@ -94,5 +94,21 @@ def test_ingest_reports_bad_lines_and_processes_the_rest(tmp_path: Path):
     assert decided.returncode == 0, decided.stderr
     again = _run("decide", str(items[0]["id"]), "approve", "--lead", "lee", cwd=tmp_path)
     assert again.returncode == 1 and "already decided" in again.stderr
+    manual = _run(
+        "assess",
+        "generic/35436",
+        "--rubric",
+        "support-core",
+        "--lead",
+        "lee",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert manual.returncode == 0, manual.stderr
+    assert json.loads(manual.stdout)["status"] == "awaiting_review"
+    refused = _run(
+        "assess", "generic/nope", "--rubric", "support-core", "--lead", "lee", cwd=tmp_path
+    )
+    assert refused.returncode == 1 and "no stored ticket generic/nope" in refused.stderr
     metrics = json.loads(_run("metrics", "--json", cwd=tmp_path).stdout)
     assert metrics["notes_approved"] == 1 and metrics["tickets_reviewed"] == 1
