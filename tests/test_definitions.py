@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from opportunities import BUNDLED_DIR as OPPORTUNITIES
 from opportunities.catalog import load_catalog
-from rubrics import BUNDLED_DIR as RUBRICS
+from tests.definition_files import Folders, catalog_problems, copy_definitions, edit, line_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def defs(tmp_path: Path) -> tuple[Path, Path]:
-    opportunities, rubrics = tmp_path / "opportunities", tmp_path / "rubrics"
-    opportunities.mkdir()
-    rubrics.mkdir()
-    for f in OPPORTUNITIES.glob("*.yaml"):
-        shutil.copy(f, opportunities)
-    for f in RUBRICS.glob("*.yaml"):
-        shutil.copy(f, rubrics)
-    return opportunities, rubrics
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def _line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
-
-
-def _problems(defs: tuple[Path, Path]) -> list[str]:
-    return [str(p) for p in load_catalog(*defs).problems]
+def defs(tmp_path: Path) -> Folders:
+    return copy_definitions(tmp_path)
 
 
 def test_bundled_definitions_are_valid():
@@ -96,21 +73,23 @@ def test_bundled_definitions_are_valid():
 )
 def test_opportunity_mistakes_are_reported_with_path_and_line(defs, old, new, marker, message):
     path = defs[0] / "first-response.yaml"
-    _edit(path, old, new)
-    problems = _problems(defs)
-    line = _line_of(path, marker)
+    edit(path, old, new)
+    problems = catalog_problems(defs)
+    line = line_of(path, marker)
     expected = f"{path}:{line}:"
     assert any(p.startswith(expected) and message in p for p in problems), problems
 
 
 def test_draft_rubric_cannot_score(defs):
     rubric = defs[1] / "support-core.yaml"
-    _edit(rubric, "status: approved", "status: draft")
-    problems = _problems(defs)
+    edit(rubric, "status: approved", "status: draft")
+    problems = catalog_problems(defs)
     assert any("first-response.yaml" in p and "no approved version" in p for p in problems)
     pinned = defs[0] / "low-csat.yaml"
-    _edit(pinned, "rubric: support-core", "rubric: support-core@1")
-    assert any("low-csat.yaml" in p and "is draft, not approved" in p for p in _problems(defs))
+    edit(pinned, "rubric: support-core", "rubric: support-core@1")
+    assert any(
+        "low-csat.yaml" in p and "is draft, not approved" in p for p in catalog_problems(defs)
+    )
 
 
 @pytest.mark.parametrize(
@@ -144,9 +123,9 @@ def test_draft_rubric_cannot_score(defs):
 )
 def test_rubric_mistakes_are_reported_with_path_and_line(defs, old, new, marker, message):
     path = defs[1] / "support-core.yaml"
-    _edit(path, old, new)
-    problems = _problems(defs)
-    line = _line_of(path, marker)
+    edit(path, old, new)
+    problems = catalog_problems(defs)
+    line = line_of(path, marker)
     assert any(p.startswith(f"{path}:{line}:") and message in p for p in problems), problems
 
 
@@ -156,7 +135,7 @@ def test_on_is_a_key_not_a_boolean(defs):
 
 
 def test_check_command_prints_problems_and_exits_1(defs, tmp_path):
-    _edit(defs[0] / "escalation.yaml", "within: 30d", "within: soon")
+    edit(defs[0] / "escalation.yaml", "within: 30d", "within: soon")
     env = {
         "COACHFLOW_OPPORTUNITIES_DIR": str(defs[0]),
         "COACHFLOW_RUBRICS_DIR": str(defs[1]),
@@ -171,7 +150,7 @@ def test_check_command_prints_problems_and_exits_1(defs, tmp_path):
         timeout=60,
     )
     assert run.returncode == 1
-    line = _line_of(defs[0] / "escalation.yaml", "dedupe:")
+    line = line_of(defs[0] / "escalation.yaml", "dedupe:")
     assert f"escalation.yaml:{line}: dedupe.within: bad duration 'soon'" in run.stdout
 
 
@@ -189,11 +168,11 @@ def test_check_command_passes_on_bundled_definitions(tmp_path):
 
 def test_a_rubric_template_is_loaded_and_its_errors_are_located(defs):
     rubric = defs[1] / "support-core.yaml"
-    _edit(rubric, "criteria:", "templates: {coaching_note: notes/note.md.j2}\ncriteria:")
+    edit(rubric, "criteria:", "templates: {coaching_note: notes/note.md.j2}\ncriteria:")
     (defs[1] / "notes").mkdir()
     template = defs[1] / "notes" / "note.md.j2"
     template.write_text("Hello {{ trainee_name }}\n{% for p in points %}\n{{ p.name }\n")
-    problems = _problems(defs)
+    problems = catalog_problems(defs)
     assert any(p.startswith(f"{template}:3: template error") for p in problems), problems
     template.write_text("Custom note for {{ trainee_name }}\n")
     catalog = load_catalog(*defs)
@@ -203,17 +182,17 @@ def test_a_rubric_template_is_loaded_and_its_errors_are_located(defs):
 
 def test_a_missing_template_file_is_reported(defs):
     rubric = defs[1] / "support-core.yaml"
-    _edit(rubric, "criteria:", "templates: {qa_summary: nowhere.j2}\ncriteria:")
-    problems = _problems(defs)
-    line = _line_of(rubric, "templates:")
+    edit(rubric, "criteria:", "templates: {qa_summary: nowhere.j2}\ncriteria:")
+    problems = catalog_problems(defs)
+    line = line_of(rubric, "templates:")
     assert any(p.startswith(f"{rubric}:{line}: templates.qa_summary: no file") for p in problems)
 
 
 def test_the_review_escalation_must_come_before_the_expiry(defs):
     path = defs[0] / "low-csat.yaml"
-    _edit(path, "due: 3d,", "due: 3d, escalate_after: 12d,")
-    line = _line_of(path, "review:")
+    edit(path, "due: 3d,", "due: 3d, escalate_after: 12d,")
+    line = line_of(path, "review:")
     assert any(
         p.startswith(f"{path}:{line}:") and "must come before `expires`" in p
-        for p in _problems(defs)
-    ), _problems(defs)
+        for p in catalog_problems(defs)
+    ), catalog_problems(defs)

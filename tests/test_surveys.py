@@ -8,42 +8,19 @@ from pathlib import Path
 import pytest
 
 from domain.definitions import SurveyTemplate
-from opportunities import BUNDLED_DIR as OPPORTUNITIES
 from opportunities.catalog import load_catalog
-from rubrics import BUNDLED_DIR as RUBRICS
-from surveys import BUNDLED_DIR as SURVEYS
+from tests.definition_files import Folders, catalog_problems, copy_definitions, edit, line_of
 
 Defs = tuple[Path, Path, Path]
 
 
 @pytest.fixture
-def defs(tmp_path: Path) -> Defs:
-    folders = []
-    for source in (OPPORTUNITIES, RUBRICS, SURVEYS):
-        target = tmp_path / source.name
-        target.mkdir()
-        for f in source.glob("*.yaml"):
-            shutil.copy(f, target)
-        folders.append(target)
-    return folders[0], folders[1], folders[2]
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def _line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
-
-
-def _problems(defs: Defs) -> list[str]:
-    return [str(p) for p in load_catalog(*defs).problems]
+def defs(tmp_path: Path) -> Folders:
+    return copy_definitions(tmp_path)
 
 
 def _assert_located(problems: list[str], path: Path, marker: str, message: str) -> None:
-    expected = f"{path}:{_line_of(path, marker)}:"
+    expected = f"{path}:{line_of(path, marker)}:"
     assert any(p.startswith(expected) and message in p for p in problems), problems
 
 
@@ -64,7 +41,7 @@ def test_bundled_surveys_are_valid_and_referenced():
 
 
 def test_the_copied_folders_load_cleanly(defs):
-    assert _problems(defs) == []
+    assert catalog_problems(defs) == []
 
 
 @pytest.mark.parametrize(
@@ -128,13 +105,13 @@ def test_the_copied_folders_load_cleanly(defs):
 )
 def test_survey_mistakes_are_reported_with_path_and_line(defs, old, new, marker, message):
     path = defs[2] / "coach-rates-trainee.yaml"
-    _edit(path, old, new)
-    _assert_located(_problems(defs), path, marker, message)
+    edit(path, old, new)
+    _assert_located(catalog_problems(defs), path, marker, message)
 
 
 def test_a_survey_defined_twice_is_reported(defs):
     shutil.copy(defs[2] / "coach-rates-trainee.yaml", defs[2] / "coach-rates-trainee.yml")
-    problems = _problems(defs)
+    problems = catalog_problems(defs)
     assert any(
         p.startswith(f"{defs[2] / 'coach-rates-trainee.yml'}:1:")
         and "survey 'coach-rates-trainee' is defined twice" in p
@@ -143,23 +120,23 @@ def test_a_survey_defined_twice_is_reported(defs):
 
 
 def test_a_missing_surveys_folder_is_reported(defs, tmp_path):
-    problems = _problems((defs[0], defs[1], tmp_path / "nowhere"))
+    problems = catalog_problems((defs[0], defs[1], tmp_path / "nowhere"))
     assert any("the surveys folder does not exist" in p for p in problems), problems
 
 
 def test_an_opportunity_naming_an_unknown_survey_is_reported(defs):
     path = defs[0] / "low-csat.yaml"
-    _edit(path, "coach: coach-rates-trainee", "coach: coach-rates-agent")
-    problems = _problems(defs)
+    edit(path, "coach: coach-rates-trainee", "coach: coach-rates-agent")
+    problems = catalog_problems(defs)
     _assert_located(problems, path, "surveys:", "surveys.coach: unknown survey 'coach-rates-agent'")
     assert "low-csat" not in load_catalog(*defs).opportunities
 
 
 def test_an_opportunity_naming_a_survey_of_the_wrong_audience_is_reported(defs):
     path = defs[0] / "first-response.yaml"
-    _edit(path, "trainee: trainee-rates-coaching", "trainee: coach-rates-trainee")
+    edit(path, "trainee: trainee-rates-coaching", "trainee: coach-rates-trainee")
     _assert_located(
-        _problems(defs),
+        catalog_problems(defs),
         path,
         "surveys:",
         "surveys.trainee: survey 'coach-rates-trainee' is for the coach, not the trainee",
@@ -168,13 +145,13 @@ def test_an_opportunity_naming_a_survey_of_the_wrong_audience_is_reported(defs):
 
 def test_the_survey_key_is_located_on_its_own_line(defs):
     path = defs[0] / "escalation.yaml"
-    _edit(
+    edit(
         path,
         "surveys: {coach: coach-rates-trainee, trainee: trainee-rates-coaching}",
         "surveys:\n  coach: trainee-rates-coaching\n  trainee: trainee-rates-coaching",
     )
     _assert_located(
-        _problems(defs),
+        catalog_problems(defs),
         path,
         "coach: trainee-rates-coaching",
         "surveys.coach: survey 'trainee-rates-coaching' is for the trainee, not the coach",
@@ -183,19 +160,19 @@ def test_the_survey_key_is_located_on_its_own_line(defs):
 
 def test_review_expires_must_be_after_due(defs):
     path = defs[0] / "first-response.yaml"
-    _edit(path, "due: 3d, escalate_to", "due: 3d, expires: 2d, escalate_to")
-    _assert_located(_problems(defs), path, "review:", "review: `expires`")
-    _edit(path, "expires: 2d", "expires: 3d")
-    _assert_located(_problems(defs), path, "review:", "must be after `due`")
-    _edit(path, "expires: 3d", "expires: 10d")
-    assert _problems(defs) == []
+    edit(path, "due: 3d, escalate_to", "due: 3d, expires: 2d, escalate_to")
+    _assert_located(catalog_problems(defs), path, "review:", "review: `expires`")
+    edit(path, "expires: 2d", "expires: 3d")
+    _assert_located(catalog_problems(defs), path, "review:", "must be after `due`")
+    edit(path, "expires: 3d", "expires: 10d")
+    assert catalog_problems(defs) == []
     assert load_catalog(*defs).opportunities["first-response"].review.expires.days == 10
 
 
 def test_review_expires_bad_duration_is_located(defs):
     path = defs[0] / "first-response.yaml"
-    _edit(path, "due: 3d, escalate_to", "due: 3d, expires: later, escalate_to")
-    _assert_located(_problems(defs), path, "review:", "review.expires: bad duration")
+    edit(path, "due: 3d, escalate_to", "due: 3d, expires: later, escalate_to")
+    _assert_located(catalog_problems(defs), path, "review:", "review.expires: bad duration")
 
 
 SECRET = "jane.doe@example.com 555-0100"
