@@ -1,0 +1,79 @@
+"""Shared by the lifecycle modules: errors, plans, and small helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import (
+    AssessmentRow,
+)
+
+TaskStatus = Literal["open", "completed", "incomplete"]
+SurveyStatus = Literal["open", "answered", "expired"]
+Audience = Literal["coach", "trainee"]
+Resolution = Literal["upheld", "amended"]
+
+
+class LifecycleError(ValueError):
+    """A transition that cannot happen. The message names ids and states only."""
+
+
+class TaskPlan(BaseModel):
+    """One learning task from the opportunity definition."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1)
+    skill: str | None = Field(default=None, min_length=1, max_length=200)
+    due_at: AwareDatetime
+
+
+class SurveyPlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    template_id: str = Field(min_length=1, max_length=100)
+    template_version: int = Field(ge=1)
+    audience: Audience
+    respondent_id: str = Field(min_length=1, max_length=200)
+    expires_at: AwareDatetime
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise LifecycleError("timestamps must carry a timezone")
+    return at
+
+
+async def _assessment(session: AsyncSession, assessment_id: int) -> AssessmentRow:
+    row = (
+        await session.execute(select(AssessmentRow).where(AssessmentRow.id == assessment_id))
+    ).scalar_one_or_none()
+    if row is None:
+        raise LifecycleError(f"assessment {assessment_id} not found")
+    return row
+
+
+def _check_trainee(assessment: AssessmentRow, trainee_id: str) -> None:
+    if assessment.agent_id is not None and assessment.agent_id != trainee_id:
+        raise LifecycleError(f"assessment {assessment.id} belongs to another trainee")
+
+
+async def _fresh(session: AsyncSession, model: Any, row_id: int) -> Any:
+    """Reload a row past the session's identity map (after a bulk UPDATE)."""
+    return (
+        await session.execute(
+            select(model).where(model.id == row_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
+async def _rows(session: AsyncSession, query: Any) -> list[Any]:
+    return list(
+        (await session.execute(query.execution_options(populate_existing=True))).scalars().all()
+    )

@@ -1,0 +1,199 @@
+"""Coaching surveys: sent, answered once by their respondent, or expired."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.lifecycle.common import (
+    LifecycleError,
+    SurveyPlan,
+    SurveyStatus,
+    _assessment,
+    _aware,
+    _fresh,
+    _rows,
+)
+from store.measurements import append_measurement
+from store.models import (
+    SurveyRow,
+)
+from store.upsert import insert_ignore
+
+
+async def _survey(session: AsyncSession, survey_id: int) -> SurveyRow:
+    row = await _fresh(session, SurveyRow, survey_id)
+    if row is None:
+        raise LifecycleError(f"survey {survey_id} not found")
+    return row
+
+
+def _normalized(answers: dict) -> dict:
+    """Answers as the JSON column gives them back, so a retry compares equal."""
+    if not isinstance(answers, dict) or not answers:
+        raise LifecycleError("answers must be a non-empty mapping")
+    try:
+        return json.loads(json.dumps(answers, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise LifecycleError("answers must be plain JSON values") from exc
+
+
+def _numeric(answers: dict) -> dict[str, float | int]:
+    """The answers that are numbers: ratings, never free text, for the measurement event."""
+    return {
+        str(k): v
+        for k, v in answers.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    }
+
+
+async def send_surveys(
+    session: AsyncSession, assessment_id: int, surveys: list[SurveyPlan], sent_at: datetime
+) -> list[SurveyRow]:
+    """Send one survey per audience, once. Re-sending returns the rows already there."""
+    _aware(sent_at)
+    assessment = await _assessment(session, assessment_id)
+    audiences = [s.audience for s in surveys]
+    if len(set(audiences)) != len(audiences):
+        raise LifecycleError(f"assessment {assessment_id}: one survey per audience")
+    for plan in surveys:
+        if plan.expires_at <= sent_at:
+            raise LifecycleError(f"the {plan.audience} survey expires before it is sent")
+    existing = {
+        row.audience: row
+        for row in await _rows(
+            session, select(SurveyRow).where(SurveyRow.assessment_id == assessment_id)
+        )
+    }
+    for plan in surveys:
+        row = existing.get(plan.audience)
+        if row is not None and row.respondent_id != plan.respondent_id:
+            raise LifecycleError(
+                f"assessment {assessment_id}: the {plan.audience} survey went to another respondent"
+            )
+    for plan in surveys:
+        await insert_ignore(
+            session,
+            SurveyRow,
+            {
+                "assessment_id": assessment_id,
+                "template_id": plan.template_id,
+                "template_version": plan.template_version,
+                "audience": plan.audience,
+                "respondent_id": plan.respondent_id,
+                "status": "open",
+                "sent_at": sent_at,
+                "expires_at": plan.expires_at,
+            },
+            ["assessment_id", "audience"],
+        )
+    by_audience = {
+        row.audience: row
+        for row in await _rows(
+            session, select(SurveyRow).where(SurveyRow.assessment_id == assessment_id)
+        )
+    }
+    rows = [by_audience[a] for a in audiences]
+    for row in rows:
+        await append_measurement(
+            session,
+            kind="survey_sent",
+            occurred_at=row.sent_at,
+            key=f"survey:{row.id}",
+            assessment=assessment,
+            data={
+                "audience": row.audience,
+                "template_id": row.template_id,
+                "template_version": row.template_version,
+            },
+        )
+    return rows
+
+
+async def answer_survey(
+    session: AsyncSession, survey_id: int, respondent_id: str, answers: dict, at: datetime
+) -> SurveyRow:
+    """Record the respondent's answers to an open survey. The same answers again change nothing;
+    different answers to an answered survey are refused."""
+    _aware(at)
+    normalized = _normalized(answers)
+    survey = await _survey(session, survey_id)
+    if survey.respondent_id != respondent_id:
+        raise LifecycleError(f"survey {survey_id} belongs to another respondent")
+    if survey.status == "open":
+        if at > survey.expires_at:
+            raise LifecycleError(f"survey {survey_id} expired before it was answered")
+        await session.execute(
+            update(SurveyRow)
+            .where(SurveyRow.id == survey_id, SurveyRow.status == "open")
+            .values(status="answered", answered_at=at, answers=normalized)
+            .execution_options(synchronize_session=False)
+        )
+        survey = await _survey(session, survey_id)
+    if survey.status != "answered":
+        raise LifecycleError(f"survey {survey_id} is {survey.status} and can no longer be answered")
+    if survey.answers != normalized:
+        raise LifecycleError(f"survey {survey_id} was already answered")
+    assessment = await _assessment(session, survey.assessment_id)
+    await append_measurement(
+        session,
+        kind="survey_answered",
+        occurred_at=survey.answered_at or at,
+        key=f"survey:{survey.id}",
+        assessment=assessment,
+        data={
+            "audience": survey.audience,
+            "template_id": survey.template_id,
+            "template_version": survey.template_version,
+            "answers": _numeric(survey.answers or {}),
+        },
+    )
+    return survey
+
+
+async def expire_surveys(
+    session: AsyncSession, assessment_id: int, at: datetime
+) -> list[SurveyRow]:
+    """Expire open surveys whose deadline is at or before `at`. Returns all of the assessment's
+    expired surveys, so a retry returns the same list. The event is dated at the deadline."""
+    _aware(at)
+    assessment = await _assessment(session, assessment_id)
+    await session.execute(
+        update(SurveyRow)
+        .where(
+            SurveyRow.assessment_id == assessment_id,
+            SurveyRow.status == "open",
+            SurveyRow.expires_at <= at,
+        )
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    )
+    rows = await _rows(
+        session,
+        select(SurveyRow)
+        .where(SurveyRow.assessment_id == assessment_id, SurveyRow.status == "expired")
+        .order_by(SurveyRow.id),
+    )
+    for row in rows:
+        await append_measurement(
+            session,
+            kind="survey_expired",
+            occurred_at=row.expires_at,
+            key=f"survey:{row.id}",
+            assessment=assessment,
+            data={"audience": row.audience, "template_id": row.template_id},
+        )
+    return rows
+
+
+async def surveys_for(
+    session: AsyncSession, respondent_id: str, status: SurveyStatus | None = None
+) -> list[SurveyRow]:
+    query = select(SurveyRow).where(SurveyRow.respondent_id == respondent_id)
+    if status is not None:
+        query = query.where(SurveyRow.status == status)
+    return await _rows(session, query.order_by(SurveyRow.expires_at, SurveyRow.id))
