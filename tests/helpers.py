@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import select
 from temporalio.client import Client
 
 from domain.coaching import CoachingState
+from store.models import AssessmentRow
 from workflows.coaching import CoachingWorkflow
 
 
@@ -19,3 +21,9 @@ async def until_drafted(client: Client, workflow_id: str, seconds: float = 30) -
             if state.status != "drafting":
                 return state
             await asyncio.sleep(0.05)
+
+
+async def assessment_of(sessions, workflow_id: str) -> AssessmentRow:
+    async with sessions() as session:
+        query = select(AssessmentRow).where(AssessmentRow.workflow_id == workflow_id)
+        return (await session.execute(query)).scalar_one()

@@ -13,9 +13,9 @@ from domain.coaching import LeadDecision
 from opportunities.catalog import Catalog
 from service.intake import Intake
 from service.worker import build_worker
-from store.models import AssessmentRow, CriterionResultRow, DecisionRow, MeasurementEventRow
+from store.models import CriterionResultRow, DecisionRow, MeasurementEventRow
 from tests.factories import make_event
-from tests.helpers import until_drafted
+from tests.helpers import assessment_of, until_drafted
 from workflows.coaching import CoachingWorkflow
 
 UPDATE_EVENTS = {
@@ -32,15 +32,6 @@ async def _drafted(
     (workflow_id,) = result.started
     await until_drafted(client, workflow_id)
     return workflow_id
-
-
-async def _assessment(sessions, workflow_id: str) -> AssessmentRow:
-    async with sessions() as session:
-        return (
-            await session.execute(
-                select(AssessmentRow).where(AssessmentRow.workflow_id == workflow_id)
-            )
-        ).scalar_one()
 
 
 async def _count(sessions, model, *where) -> int:
@@ -60,7 +51,7 @@ async def test_approve_on_both_servers(any_client, sessions, catalog, task_queue
         assert result.status == "coaching" and result.changes == []
         final = await handle.result()
     assert final.decision and final.decision.action == "approve"
-    row = await _assessment(sessions, workflow_id)
+    row = await assessment_of(sessions, workflow_id)
     assert row.status == "coaching" and row.decided_at is not None
     async with sessions() as session:
         decision = (await session.execute(select(DecisionRow))).scalar_one()
@@ -75,7 +66,7 @@ async def test_override_records_the_diff_per_criterion(
     dev_client, worker, sessions, catalog, task_queue, ticket_id
 ):
     workflow_id = await _drafted(dev_client, sessions, catalog, task_queue, ticket_id)
-    before = await _assessment(sessions, workflow_id)
+    before = await assessment_of(sessions, workflow_id)
     handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
     result = await handle.execute_update(
         CoachingWorkflow.decide,
@@ -92,7 +83,7 @@ async def test_override_records_the_diff_per_criterion(
         ("first_response_sla", "score", 0.0, 2.0),
         ("resolution_time", "cause", None, "policy"),
     ]
-    after = await _assessment(sessions, workflow_id)
+    after = await assessment_of(sessions, workflow_id)
     assert after.status == "coaching"
     assert after.score == before.score + 2
     async with sessions() as session:
@@ -122,7 +113,7 @@ async def test_dismiss_with_a_reason(dev_client, worker, sessions, catalog, task
     )
     assert result.status == "dismissed"
     assert (await handle.result()).status == "dismissed"
-    assert (await _assessment(sessions, workflow_id)).status == "dismissed"
+    assert (await assessment_of(sessions, workflow_id)).status == "dismissed"
 
 
 @pytest.mark.parametrize(
@@ -162,7 +153,7 @@ async def test_a_rejected_decision_leaves_no_trace(
     assert not [e for e in history.events if e.event_type in UPDATE_EVENTS]
     assert await _count(sessions, DecisionRow) == 0
     assert await _count(sessions, MeasurementEventRow) == events_before
-    assert (await _assessment(sessions, workflow_id)).status == "awaiting_review"
+    assert (await assessment_of(sessions, workflow_id)).status == "awaiting_review"
     state = await handle.query(CoachingWorkflow.state)
     assert state.status == "awaiting_review" and state.decision is None
 
@@ -201,7 +192,7 @@ async def test_a_case_without_evidence_is_stopped_and_still_reaches_the_lead(
     workflow_id = await _drafted(
         dev_client, sessions, catalog, task_queue, ticket_id, **{"ticket.messages": []}
     )
-    row = await _assessment(sessions, workflow_id)
+    row = await assessment_of(sessions, workflow_id)
     assert row.status == "stopped"
     assert row.stop_reason == "evidence missing: the ticket has no conversation thread"
     handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from store.models import AssessmentRow, CriterionResultRow, MessageRow
+from store.models import CriterionResultRow, MessageRow
 from tests.factories import make_event
-from tests.helpers import until_drafted
+from tests.helpers import assessment_of, until_drafted
 
 CURT = "Refunds take ten days. Maria, the receipt went to maria@example.org."
 
@@ -29,15 +29,6 @@ def _curt_reply(ticket_id: str, event_id: str, when: str):
     )
 
 
-async def _row(sessions, workflow_id: str) -> AssessmentRow:
-    async with sessions() as session:
-        return (
-            await session.execute(
-                select(AssessmentRow).where(AssessmentRow.workflow_id == workflow_id)
-            )
-        ).scalar_one()
-
-
 async def test_a_failure_repeated_within_30_days_is_a_repeat_theme(
     intake, worker, dev_client, sessions, ticket_id
 ):
@@ -48,10 +39,10 @@ async def test_a_failure_repeated_within_30_days_is_a_repeat_theme(
     later = await intake.ingest(_curt_reply(f"{ticket_id}c", "e3", "2027-02-01T10:00:00Z"))
     await until_drafted(dev_client, later.started[0])
 
-    assert (await _row(sessions, first.started[0])).repeat_themes == []
-    repeated = await _row(sessions, second.started[0])
+    assert (await assessment_of(sessions, first.started[0])).repeat_themes == []
+    repeated = await assessment_of(sessions, second.started[0])
     assert "empathy" in repeated.repeat_themes and "repeat_theme" in repeated.flags
-    assert (await _row(sessions, later.started[0])).repeat_themes == []
+    assert (await assessment_of(sessions, later.started[0])).repeat_themes == []
 
 
 async def test_stored_quotes_are_redacted_and_map_back_to_the_original(
@@ -59,7 +50,7 @@ async def test_stored_quotes_are_redacted_and_map_back_to_the_original(
 ):
     result = await intake.ingest(_curt_reply(ticket_id, "e1", "2026-11-01T10:00:00Z"))
     await until_drafted(dev_client, result.started[0])
-    row = await _row(sessions, result.started[0])
+    row = await assessment_of(sessions, result.started[0])
     async with sessions() as session:
         results = (
             (

@@ -73,6 +73,14 @@ async def _fresh(session: AsyncSession, model: Any, row_id: int) -> Any:
     ).scalar_one_or_none()
 
 
+async def _existing(session: AsyncSession, model: Any, row_id: int, label: str) -> Any:
+    """The row, freshly loaded, or LifecycleError naming what was not found."""
+    row = await _fresh(session, model, row_id)
+    if row is None:
+        raise LifecycleError(f"{label} {row_id} not found")
+    return row
+
+
 async def _rows(session: AsyncSession, query: Any) -> list[Any]:
     return list(
         (await session.execute(query.execution_options(populate_existing=True))).scalars().all()

@@ -15,7 +15,7 @@ from store.lifecycle.common import (
     SurveyStatus,
     _assessment,
     _aware,
-    _fresh,
+    _existing,
     _rows,
 )
 from store.measurements import append_measurement
@@ -23,13 +23,6 @@ from store.models import (
     SurveyRow,
 )
 from store.upsert import insert_ignore
-
-
-async def _survey(session: AsyncSession, survey_id: int) -> SurveyRow:
-    row = await _fresh(session, SurveyRow, survey_id)
-    if row is None:
-        raise LifecycleError(f"survey {survey_id} not found")
-    return row
 
 
 def _normalized(answers: dict) -> dict:
@@ -121,7 +114,7 @@ async def answer_survey(
     different answers to an answered survey are refused."""
     _aware(at)
     normalized = _normalized(answers)
-    survey = await _survey(session, survey_id)
+    survey = await _existing(session, SurveyRow, survey_id, "survey")
     if survey.respondent_id != respondent_id:
         raise LifecycleError(f"survey {survey_id} belongs to another respondent")
     if survey.status == "open":
@@ -133,7 +126,7 @@ async def answer_survey(
             .values(status="answered", answered_at=at, answers=normalized)
             .execution_options(synchronize_session=False)
         )
-        survey = await _survey(session, survey_id)
+        survey = await _existing(session, SurveyRow, survey_id, "survey")
     if survey.status != "answered":
         raise LifecycleError(f"survey {survey_id} is {survey.status} and can no longer be answered")
     if survey.answers != normalized:

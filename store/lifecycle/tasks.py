@@ -14,7 +14,7 @@ from store.lifecycle.common import (
     _assessment,
     _aware,
     _check_trainee,
-    _fresh,
+    _existing,
     _rows,
 )
 from store.measurements import append_measurement
@@ -23,13 +23,6 @@ from store.models import (
     SkillRow,
 )
 from store.upsert import insert_ignore
-
-
-async def _task(session: AsyncSession, task_id: int) -> LearningTaskRow:
-    row = await _fresh(session, LearningTaskRow, task_id)
-    if row is None:
-        raise LifecycleError(f"task {task_id} not found")
-    return row
 
 
 async def assign_tasks(
@@ -117,7 +110,7 @@ async def complete_task(
     the same skill, the first completion awards it and both return that row.
     """
     _aware(at)
-    task = await _task(session, task_id)
+    task = await _existing(session, LearningTaskRow, task_id, "task")
     if task.trainee_id != trainee_id:
         raise LifecycleError(f"task {task_id} belongs to another trainee")
     if task.status == "open":
@@ -127,7 +120,7 @@ async def complete_task(
             .values(status="completed", completed_at=at, closed_at=at)
             .execution_options(synchronize_session=False)
         )
-        task = await _task(session, task_id)
+        task = await _existing(session, LearningTaskRow, task_id, "task")
     if task.status != "completed":
         raise LifecycleError(f"task {task_id} is {task.status} and can no longer be completed")
     completed_at = task.completed_at or at
@@ -174,7 +167,7 @@ async def complete_task(
 async def remind_task(session: AsyncSession, task_id: int, at: datetime) -> LearningTaskRow:
     """Remind the trainee of an open task, once; a repeat returns the task unchanged."""
     _aware(at)
-    task = await _task(session, task_id)
+    task = await _existing(session, LearningTaskRow, task_id, "task")
     if task.reminded_at is None:
         if task.status != "open":
             raise LifecycleError(f"task {task_id} is {task.status}; there is nothing to remind")
@@ -188,7 +181,7 @@ async def remind_task(session: AsyncSession, task_id: int, at: datetime) -> Lear
             .values(reminded_at=at)
             .execution_options(synchronize_session=False)
         )
-        task = await _task(session, task_id)
+        task = await _existing(session, LearningTaskRow, task_id, "task")
         if task.reminded_at is None:
             raise LifecycleError(f"task {task_id} is {task.status}; there is nothing to remind")
     assessment = await _assessment(session, task.assessment_id)
