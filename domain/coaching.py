@@ -8,10 +8,13 @@ from typing import Literal, get_args
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.assessment import AssessmentStatus, Draft
-from domain.definitions import Cause, Opportunity, Rubric
+from domain.definitions import Cause, Opportunity, Rubric, SurveyTemplate
 from domain.events import Change, TicketEvent
+from domain.lifecycle import ResponseView, SurveyView, TaskView
+from domain.people import Actor
 
-DecisionAction = Literal["approve", "override", "dismiss"]
+DecisionAction = Literal["approve", "override", "dismiss", "reassign"]
+MANUAL_EVENT = "coaching.manual"
 DECISION_ACTIONS: tuple[str, ...] = get_args(DecisionAction)
 CAUSES: tuple[str, ...] = get_args(Cause)
 
@@ -46,6 +49,11 @@ class CoachingInput(Model):
     opportunity: Opportunity
     rubric: Rubric
     event: EventRef
+    surveys: list[SurveyTemplate] = Field(default_factory=list)
+
+    @property
+    def manual(self) -> bool:
+        return self.event.type == MANUAL_EVENT
 
 
 class DraftRequest(Model):
@@ -62,6 +70,7 @@ class SaveDraftRequest(Model):
     event: EventRef
     draft: Draft
     drafted_at: datetime
+    virtual_coach: str | None = None
 
 
 class SavedAssessment(Model):
@@ -90,27 +99,40 @@ class ReviewStepRecorded(Model):
 
 class LeadDecision(Model):
     """What a lead sends. Shape only: the rules are in `problems()`, which the workflow's
-    validator applies so that a rejection names the field instead of failing to decode."""
+    validator applies so that a rejection names the field instead of failing to decode.
+    `by` (and `to`, for a reassignment) come from the user directory, never from the lead."""
 
     action: str = Field(max_length=50)
-    lead: str = Field(max_length=200)
+    by: Actor
     reason: str | None = Field(default=None, max_length=5000)
     scores: dict[str, float] = Field(default_factory=dict)
     causes: dict[str, str] = Field(default_factory=dict)
     note: str | None = Field(default=None, max_length=20_000)
+    to: Actor | None = None
+
+    @property
+    def lead(self) -> str:
+        return self.by.id
 
     def problems(self) -> list[str]:
         out = []
         if self.action not in DECISION_ACTIONS:
             out.append(f"action: must be one of {', '.join(DECISION_ACTIONS)}")
-        if not self.lead.strip():
-            out.append("lead: who decides is required")
         if self.action in ("override", "dismiss") and not (self.reason or "").strip():
             out.append(f"reason: a reason is required to {self.action}")
         if self.action != "override" and (self.scores or self.causes or self.note):
             out.append("scores, causes and note can only change with action 'override'")
         if self.action == "override" and not (self.scores or self.causes or self.note):
             out.append("an override changes at least one score, cause or the note")
+        if self.action == "reassign":
+            if self.to is None:
+                out.append("to: a reassignment names the lead who takes it over")
+            elif self.to.role != "lead":
+                out.append(f"to: {self.to.id} is not a lead")
+            elif self.to.id == self.by.id:
+                out.append("to: reassign to another lead, not to yourself")
+        elif self.to is not None:
+            out.append("to: only a reassignment names another lead")
         for criterion_id, cause in sorted(self.causes.items()):
             if cause not in CAUSES:
                 out.append(f"causes.{criterion_id}: must be one of {', '.join(CAUSES)}")
@@ -145,6 +167,7 @@ class DecisionResult(Model):
     status: AssessmentStatus
     decided_at: AwareDatetime
     changes: list[CriterionChange] = Field(default_factory=list)
+    to: str | None = None
 
 
 class CoachingState(Model):
@@ -152,3 +175,10 @@ class CoachingState(Model):
     assessment_id: int | None = None
     draft: Draft | None = None
     decision: DecisionResult | None = None
+    assignee: str | None = None
+    escalated: bool = False
+    virtual_coach: str | None = None
+    tasks: list[TaskView] = Field(default_factory=list)
+    surveys: list[SurveyView] = Field(default_factory=list)
+    response: ResponseView | None = None
+    closed_reason: str | None = None

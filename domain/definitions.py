@@ -57,6 +57,7 @@ class LearningTaskSpec(Spec):
     title: str = Field(min_length=1)
     skill: str | None = None
     due: Duration = timedelta(days=14)
+    closes_after: Duration = timedelta(days=7)
     if_failed: list[str] = Field(default_factory=list)
 
 
@@ -80,6 +81,7 @@ class Opportunity(Spec):
     learning_tasks: list[LearningTaskSpec] = Field(default_factory=list)
     surveys: SurveySpec = Field(default_factory=SurveySpec)
     virtual_coach: bool = False
+    respond_within: Duration = timedelta(days=7)
 
     @property
     def rubric_id(self) -> str:

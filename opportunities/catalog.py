@@ -44,6 +44,11 @@ class Catalog:
             raise LookupError(error)
         return rubric
 
+    def surveys_for(self, opportunity: Opportunity) -> list[SurveyTemplate]:
+        """The survey templates an opportunity sends, pinned into its workflows."""
+        ids = [opportunity.surveys.coach, opportunity.surveys.trainee]
+        return [self.surveys[i] for i in ids if i is not None and i in self.surveys]
+
     def for_event_type(self, event_type: str) -> list[Opportunity]:
         return [o for o in self.opportunities.values() if o.enabled and event_type in o.on]
 

@@ -27,6 +27,9 @@ from rubrics.loader import rubric_expression
 LOW_CONFIDENCE = 0.7
 RISK_TAGS = frozenset({"vip", "legal-hold", "escalated-complaint", "churn-risk"})
 SPEED_METRICS = ("first_response_minutes", "resolution_minutes")
+# Customer data an agent must never write back in a public reply. Emails, phones and
+# addresses are left out: agents legitimately repeat those to confirm contact details.
+EXPOSED_PII = frozenset({"[CARD]", "[IBAN]", "[ID_NUMBER]"})
 
 
 class EvidenceMismatch(ValueError):
@@ -134,6 +137,18 @@ def _customer_risk(case: Case) -> bool:
     return low and (ticket.customer_segment or "").lower() == "enterprise"
 
 
+def _pii_exposed(case: Case) -> bool:
+    """The agent under review wrote a card, IBAN or national id number in a public reply.
+
+    Read from the redaction maps (`case.sources`), so the raw number is never needed here.
+    """
+    for message in case.messages("agent_public"):
+        redacted = case.sources.get(message.id)
+        if redacted is not None and any(s.label in EXPOSED_PII for s in redacted.spans):
+            return True
+    return False
+
+
 def _process_issues(results: list[CriterionResult], case: Case) -> list[ProcessIssue]:
     issues = [
         ProcessIssue(
@@ -157,6 +172,7 @@ def _priority(flags: list[str], stopped: bool) -> int:
         "customer_risk": 4,
         "sensitive": 2,
         "policy_exception": 3,
+        "pii_exposed": 3,
         "critical_failed": 2,
         "low_confidence": 2,
         "repeat_theme": 1,
@@ -235,6 +251,8 @@ def draft(rubric: Rubric, case: Case) -> Draft:
         flags.append("critical_failed")
     if any(by_id[r.criterion_id].check.kind == "policy_exception" for r in failed):
         flags.append("policy_exception")
+    if _pii_exposed(case):
+        flags.append("pii_exposed")
     if _customer_risk(case) and "customer_risk" not in flags:
         flags.append("customer_risk")
     issues = _process_issues(results, case)
@@ -249,6 +267,7 @@ def draft(rubric: Rubric, case: Case) -> Draft:
         "low_confidence",
         "critical_failed",
         "policy_exception",
+        "pii_exposed",
         "customer_risk",
         "sensitive",
     }

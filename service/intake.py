@@ -86,6 +86,7 @@ class Intake:
             opportunity=opportunity,
             rubric=self.catalog.rubric_for(opportunity),
             event=EventRef.from_event(event),
+            surveys=self.catalog.surveys_for(opportunity),
         )
         try:
             await self.client.start_workflow(

@@ -13,13 +13,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from domain.coaching import CoachingInput, EventRef
+from domain.coaching import MANUAL_EVENT, CoachingInput, EventRef
 from domain.definitions import Opportunity
 from opportunities.catalog import Catalog
 from store.tickets import load_ticket
 from workflows.coaching import CoachingWorkflow
-
-MANUAL_EVENT = "coaching.manual"
 
 
 class ManualAssessmentError(ValueError):
@@ -69,7 +67,12 @@ async def start_manual_assessment(
     workflow_id = f"coaching/manual/{source}/{ticket_id}/{request}"
     await client.start_workflow(
         CoachingWorkflow.run,
-        CoachingInput(opportunity=opportunity, rubric=rubric, event=event),
+        CoachingInput(
+            opportunity=opportunity,
+            rubric=rubric,
+            event=event,
+            surveys=catalog.surveys_for(opportunity),
+        ),
         id=workflow_id,
         task_queue=task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

@@ -8,6 +8,7 @@ from temporalio.worker import Worker
 
 from activities.decisions import DecisionActivities
 from activities.drafting import DraftingActivities
+from activities.lifecycle import LifecycleActivities
 from activities.llm_client import LlmClient
 from activities.review import ReviewActivities
 from service.sandbox import new_sandbox_runner
@@ -25,6 +26,7 @@ def activities_for(sessions: async_sessionmaker, llm: LlmClient | None = None) -
         drafting.save_draft,
         decisions.record_decision,
         review.record_review_step,
+        *LifecycleActivities(sessions).all(),
     ]
 
 

@@ -111,6 +111,7 @@ async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAsses
             "flags": draft.flags,
             "stop_reason": draft.stop_reason,
             "event_type": req.event.type,
+            "virtual_coach": req.virtual_coach,
         },
     )
     for i, issue in enumerate(draft.process_issues):
@@ -202,10 +203,17 @@ async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> 
             .where(AssessmentRow.id == req.assessment_id)
             .values(score=total, max_score=maximum)
         )
+    if decision.action == "reassign":
+        assert decision.to is not None
+        values = {"assigned_lead": decision.to.id, "updated_at": req.decided_at}
+    else:
+        values = {
+            "status": req.new_status,
+            "decided_at": req.decided_at,
+            "updated_at": req.decided_at,
+        }
     await session.execute(
-        update(AssessmentRow)
-        .where(AssessmentRow.id == req.assessment_id)
-        .values(status=req.new_status, decided_at=req.decided_at, updated_at=req.decided_at)
+        update(AssessmentRow).where(AssessmentRow.id == req.assessment_id).values(**values)
     )
     row = (
         await session.execute(select(AssessmentRow).where(AssessmentRow.id == req.assessment_id))
@@ -218,6 +226,7 @@ async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> 
         assessment=row,
         data={
             "lead": decision.lead,
+            "to": decision.to.id if decision.to else None,
             "reason": decision.reason,
             "changes": [c.model_dump(mode="json") for c in req.changes],
             "review_seconds": (req.decided_at - row.created_at).total_seconds(),

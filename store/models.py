@@ -145,6 +145,7 @@ class AssessmentRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+    assigned_lead: Mapped[str | None] = mapped_column(String(200))
 
     results: Mapped[list[CriterionResultRow]] = relationship(
         order_by="CriterionResultRow.position", lazy="raise"
@@ -231,6 +232,7 @@ class LearningTaskRow(Base):
     reminded_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
 
 
 class SkillRow(Base):
@@ -287,3 +289,21 @@ class CoachingResponseRow(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(200))
     resolved_at: Mapped[datetime | None]
     resolution_note: Mapped[str | None] = mapped_column(Text)
+
+
+class UserRow(Base):
+    """The user directory: who may act, in which role, for which teams and reviewer groups."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("name", name="uq_users_name"),
+        UniqueConstraint("token_hash", name="uq_users_token_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    teams: Mapped[list] = mapped_column(JSON)
+    groups: Mapped[list] = mapped_column(JSON)
+    token_hash: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]

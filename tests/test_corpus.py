@@ -40,6 +40,7 @@ STOP_RULES = {
 REQUIRED_FLAGS = (
     "critical_failed",
     "policy_exception",
+    "pii_exposed",
     "customer_risk",
     "process_issue",
     "repeat_theme",

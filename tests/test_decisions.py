@@ -16,6 +16,7 @@ from service.worker import build_worker
 from store.models import CriterionResultRow, DecisionRow, MeasurementEventRow
 from tests.factories import make_event
 from tests.helpers import assessment_of, until_drafted
+from tests.people import lead
 from workflows.coaching import CoachingWorkflow
 
 UPDATE_EVENTS = {
@@ -46,7 +47,7 @@ async def test_approve_on_both_servers(any_client, sessions, catalog, task_queue
         workflow_id = await _drafted(any_client, sessions, catalog, task_queue, ticket_id)
         handle = any_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
         result = await handle.execute_update(
-            CoachingWorkflow.decide, LeadDecision(action="approve", lead="lee")
+            CoachingWorkflow.decide, LeadDecision(action="approve", by=lead("lee"))
         )
         assert result.status == "coaching" and result.changes == []
         final = await handle.result()
@@ -72,7 +73,7 @@ async def test_override_records_the_diff_per_criterion(
         CoachingWorkflow.decide,
         LeadDecision(
             action="override",
-            lead="lee",
+            by=lead("lee"),
             reason="the late reply was a staffing gap",
             scores={"first_response_sla": 2},
             causes={"resolution_time": "policy"},
@@ -108,7 +109,7 @@ async def test_dismiss_with_a_reason(dev_client, worker, sessions, catalog, task
     result = await handle.execute_update(
         CoachingWorkflow.decide,
         LeadDecision(
-            action="dismiss", lead="lee", reason="customer was abusive; not a coaching case"
+            action="dismiss", by=lead("lee"), reason="customer was abusive; not a coaching case"
         ),
     )
     assert result.status == "dismissed"
@@ -164,8 +165,12 @@ async def test_two_leads_deciding_at_once_apply_one_decision(
     workflow_id = await _drafted(dev_client, sessions, catalog, task_queue, ticket_id)
     handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
     outcomes = await asyncio.gather(
-        handle.execute_update(CoachingWorkflow.decide, LeadDecision(action="approve", lead="a")),
-        handle.execute_update(CoachingWorkflow.decide, LeadDecision(action="approve", lead="b")),
+        handle.execute_update(
+            CoachingWorkflow.decide, LeadDecision(action="approve", by=lead("a"))
+        ),
+        handle.execute_update(
+            CoachingWorkflow.decide, LeadDecision(action="approve", by=lead("b"))
+        ),
         return_exceptions=True,
     )
     assert sum(1 for o in outcomes if not isinstance(o, BaseException)) == 1
@@ -177,7 +182,7 @@ async def test_the_same_update_id_twice_applies_once(
 ):
     workflow_id = await _drafted(dev_client, sessions, catalog, task_queue, ticket_id)
     handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
-    decision = LeadDecision(action="approve", lead="lee")
+    decision = LeadDecision(action="approve", by=lead("lee"))
     first, second = await asyncio.gather(
         handle.execute_update(CoachingWorkflow.decide, decision, id="req-1"),
         handle.execute_update(CoachingWorkflow.decide, decision, id="req-1"),
@@ -198,6 +203,6 @@ async def test_a_case_without_evidence_is_stopped_and_still_reaches_the_lead(
     handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
     result = await handle.execute_update(
         CoachingWorkflow.decide,
-        LeadDecision(action="dismiss", lead="lee", reason="phone call, nothing to review"),
+        LeadDecision(action="dismiss", by=lead("lee"), reason="phone call, nothing to review"),
     )
     assert result.status == "dismissed"

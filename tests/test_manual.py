@@ -11,6 +11,7 @@ from store.models import AssessmentRow
 from store.tickets import upsert_event
 from tests.factories import make_event
 from tests.helpers import until_drafted
+from tests.people import lead
 from workflows.coaching import CoachingWorkflow
 
 
@@ -39,7 +40,7 @@ async def test_a_lead_assesses_a_stored_ticket(
     )
     handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
     decided = await handle.execute_update(
-        CoachingWorkflow.decide, LeadDecision(action="approve", lead="lee")
+        CoachingWorkflow.decide, LeadDecision(action="approve", by=lead("lee"))
     )
     assert decided.status == "coaching"
 

@@ -16,6 +16,7 @@ from service.worker import build_worker
 from store.models import AssessmentRow, DecisionRow, MeasurementEventRow
 from tests.factories import make_event
 from tests.helpers import until_drafted
+from tests.people import lead
 from workflows.coaching import CoachingWorkflow
 
 STEPS = ("review_reminder", "review_escalation", "review_expiry")
@@ -71,7 +72,7 @@ async def test_a_lead_who_never_reviews_is_reminded_escalated_then_expired(
     assert {"review_overdue", "escalated"} <= set(row.flags)
     with pytest.raises((RPCError, WorkflowUpdateFailedError)):
         await drafted.execute_update(
-            CoachingWorkflow.decide, LeadDecision(action="approve", lead="late-lead")
+            CoachingWorkflow.decide, LeadDecision(action="approve", by=lead("late-lead"))
         )
     assert (await _assessment(sessions)).status == "closed_incomplete"
     async with sessions() as session:
@@ -83,7 +84,7 @@ async def test_a_decision_after_the_reminder_stops_the_clock(drafted, time_skipp
     await time_skipping_env.sleep(timedelta(days=3, minutes=1))
     await _until_steps(sessions, {"review_reminder": 1})
     result = await drafted.execute_update(
-        CoachingWorkflow.decide, LeadDecision(action="approve", lead="lee")
+        CoachingWorkflow.decide, LeadDecision(action="approve", by=lead("lee"))
     )
     assert result.status == "coaching"
     assert (await drafted.result()).status == "coaching"
@@ -94,7 +95,7 @@ async def test_a_decision_after_the_reminder_stops_the_clock(drafted, time_skipp
 async def test_a_decision_in_time_takes_no_review_step(drafted, time_skipping_env, sessions):
     await time_skipping_env.sleep(timedelta(days=1))
     await drafted.execute_update(
-        CoachingWorkflow.decide, LeadDecision(action="dismiss", lead="lee", reason="not needed")
+        CoachingWorkflow.decide, LeadDecision(action="dismiss", by=lead("lee"), reason="not needed")
     )
     assert (await drafted.result()).status == "dismissed"
     assert await _steps(sessions) == {}

@@ -18,6 +18,7 @@ from service.worker import build_worker
 from store.models import AssessmentRow, DecisionRow, MeasurementEventRow
 from tests.factories import make_event
 from tests.helpers import until_drafted
+from tests.people import lead
 from workflows.coaching import CoachingWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ async def test_a_new_worker_picks_up_a_waiting_workflow(
     async with build_worker(dev_client, task_queue, sessions, max_cached_workflows=0):
         handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
         result = await handle.execute_update(
-            CoachingWorkflow.decide, LeadDecision(action="approve", lead="lee")
+            CoachingWorkflow.decide, LeadDecision(action="approve", by=lead("lee"))
         )
         final = await handle.result()
     assert result.status == final.status == "coaching"
@@ -103,7 +104,7 @@ async def test_a_worker_killed_while_drafting_loses_nothing(
         for workflow_id in started[:5]:
             handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
             await handle.execute_update(
-                CoachingWorkflow.decide, LeadDecision(action="approve", lead="lee")
+                CoachingWorkflow.decide, LeadDecision(action="approve", by=lead("lee"))
             )
     finally:
         second.kill()

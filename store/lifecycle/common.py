@@ -3,45 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import (
-    AssessmentRow,
+from domain.definitions import SurveyAudience
+from domain.lifecycle import (  # noqa: F401 (re-exported to the lifecycle modules)
+    Resolution,
+    SurveyPlan,
+    SurveyStatus,
+    TaskPlan,
+    TaskStatus,
 )
+from store.models import AssessmentRow
 
-TaskStatus = Literal["open", "completed", "incomplete"]
-SurveyStatus = Literal["open", "answered", "expired"]
-Audience = Literal["coach", "trainee"]
-Resolution = Literal["upheld", "amended"]
+Audience = SurveyAudience
 
 
 class LifecycleError(ValueError):
     """A transition that cannot happen. The message names ids and states only."""
-
-
-class TaskPlan(BaseModel):
-    """One learning task from the opportunity definition."""
-
-    model_config = ConfigDict(frozen=True)
-
-    key: str = Field(min_length=1, max_length=100)
-    title: str = Field(min_length=1)
-    skill: str | None = Field(default=None, min_length=1, max_length=200)
-    due_at: AwareDatetime
-
-
-class SurveyPlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    template_id: str = Field(min_length=1, max_length=100)
-    template_version: int = Field(ge=1)
-    audience: Audience
-    respondent_id: str = Field(min_length=1, max_length=200)
-    expires_at: AwareDatetime
 
 
 def _aware(at: datetime) -> datetime:

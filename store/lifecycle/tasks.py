@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.lifecycle.common import (
@@ -42,6 +42,8 @@ async def assign_tasks(
     for plan in tasks:
         if plan.due_at < assigned_at:
             raise LifecycleError(f"task {plan.key!r} is due before it is assigned")
+        if plan.closes_at is not None and plan.closes_at < plan.due_at:
+            raise LifecycleError(f"task {plan.key!r} closes before it is due")
     existing = await _rows(
         session, select(LearningTaskRow).where(LearningTaskRow.assessment_id == assessment_id)
     )
@@ -60,6 +62,7 @@ async def assign_tasks(
                 "status": "open",
                 "assigned_at": assigned_at,
                 "due_at": plan.due_at,
+                "closes_at": plan.closes_at or plan.due_at,
             },
             ["assessment_id", "task_key"],
         )
@@ -196,11 +199,39 @@ async def remind_task(session: AsyncSession, task_id: int, at: datetime) -> Lear
     return task
 
 
+async def close_task(session: AsyncSession, task_id: int, at: datetime) -> LearningTaskRow:
+    """Close one open task as incomplete at its deadline. A completed task is returned as it is,
+    so a completion that won the race is never undone; a retry appends nothing twice."""
+    _aware(at)
+    task = await _existing(session, LearningTaskRow, task_id, "task")
+    if task.status == "open":
+        if at < (task.closes_at or task.due_at):
+            raise LifecycleError(f"task {task_id} is not past its deadline")
+        await session.execute(
+            update(LearningTaskRow)
+            .where(LearningTaskRow.id == task_id, LearningTaskRow.status == "open")
+            .values(status="incomplete", closed_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        task = await _existing(session, LearningTaskRow, task_id, "task")
+    if task.status == "incomplete":
+        assessment = await _assessment(session, task.assessment_id)
+        await append_measurement(
+            session,
+            kind="task_incomplete",
+            occurred_at=task.closed_at or at,
+            key=f"task:{task.id}",
+            assessment=assessment,
+            data={"task_key": task.task_key, "skill": task.skill},
+        )
+    return task
+
+
 async def close_overdue_tasks(
     session: AsyncSession, assessment_id: int, at: datetime
 ) -> list[LearningTaskRow]:
-    """Mark open tasks due by `at` incomplete. Returns all of the assessment's incomplete tasks,
-    so a retry returns the same list."""
+    """Mark open tasks whose deadline is at or before `at` incomplete. Returns all of the
+    assessment's incomplete tasks, so a retry returns the same list."""
     _aware(at)
     assessment = await _assessment(session, assessment_id)
     await session.execute(
@@ -208,7 +239,7 @@ async def close_overdue_tasks(
         .where(
             LearningTaskRow.assessment_id == assessment_id,
             LearningTaskRow.status == "open",
-            LearningTaskRow.due_at <= at,
+            func.coalesce(LearningTaskRow.closes_at, LearningTaskRow.due_at) <= at,
         )
         .values(status="incomplete", closed_at=at)
         .execution_options(synchronize_session=False)

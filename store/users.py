@@ -1,0 +1,76 @@
+"""The user directory. Callers resolve a name to an `Actor` here before sending an update."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.people import ROLES, Actor
+from store.models import UserRow
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,199}$")
+
+
+class UserError(ValueError):
+    pass
+
+
+def _labels(values: list[str], what: str) -> list[str]:
+    out = []
+    for value in values:
+        if not NAME.match(value):
+            raise UserError(f"{what}: {value!r} must be letters, digits, '.', '_', '@' or '-'")
+        if value not in out:
+            out.append(value)
+    return out
+
+
+async def add_user(
+    session: AsyncSession,
+    name: str,
+    role: str,
+    teams: list[str] = (),
+    groups: list[str] = (),
+    token_hash: str | None = None,
+) -> UserRow:
+    """Add a user, or refuse when the name is taken. No commit: the caller owns it."""
+    if not NAME.match(name or ""):
+        raise UserError("name: letters, digits, '.', '_', '@' or '-', at most 200")
+    if role not in ROLES:
+        raise UserError(f"role: must be one of {', '.join(ROLES)}")
+    if await get_user(session, name) is not None:
+        raise UserError(f"user {name!r} already exists")
+    row = UserRow(
+        name=name,
+        role=role,
+        teams=_labels(list(teams), "team"),
+        groups=_labels(list(groups), "group"),
+        token_hash=token_hash,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_user(session: AsyncSession, name: str) -> UserRow | None:
+    return (await session.execute(select(UserRow).where(UserRow.name == name))).scalar_one_or_none()
+
+
+async def list_users(session: AsyncSession) -> list[UserRow]:
+    return list((await session.execute(select(UserRow).order_by(UserRow.name))).scalars())
+
+
+def actor_of(row: UserRow) -> Actor:
+    return Actor(id=row.name, role=row.role, teams=list(row.teams), groups=list(row.groups))
+
+
+async def resolve_actor(session: AsyncSession, name: str) -> Actor:
+    """The named user as an Actor, or UserError naming the unknown user."""
+    row = await get_user(session, name)
+    if row is None:
+        raise UserError(f"no user {name!r}; add one with `starter.py users add`")
+    return actor_of(row)
