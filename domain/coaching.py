@@ -123,7 +123,7 @@ class LeadDecision(Model):
         if self.action != "override" and (self.scores or self.causes or self.note):
             out.append("scores, causes and note can only change with action 'override'")
         if self.action == "override" and not (self.scores or self.causes or self.note):
-            out.append("an override changes at least one score, cause or the note")
+            out.append("scores: an override changes at least one score, cause or the note")
         if self.action == "reassign":
             if self.to is None:
                 out.append("to: a reassignment names the lead who takes it over")

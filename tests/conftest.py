@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -16,8 +18,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowHandle,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from opportunities.catalog import Catalog, load_catalog
@@ -93,14 +102,63 @@ async def dev_client(data_dir: Path) -> AsyncIterator[Client]:
         yield server.client
 
 
+class _StartedWorkflows(Interceptor):
+    """Remembers the id of every workflow a client starts."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        ids = self.ids
+
+        class Tracking(OutboundInterceptor):
+            async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle:
+                handle = await super().start_workflow(input)
+                ids.append(input.id)
+                return handle
+
+        return Tracking(next)
+
+
+@dataclass
+class TimeSkipping:
+    """The shared time-skipping server as one test sees it."""
+
+    env: WorkflowEnvironment
+    client: Client
+
+    async def sleep(self, duration: timedelta) -> None:
+        await self.env.sleep(duration)
+
+
 @pytest.fixture(scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=find_binary("temporal-test-server"),
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture
+async def time_skipping_env(
+    time_skipping_server: WorkflowEnvironment,
+) -> AsyncIterator[TimeSkipping]:
+    """Every workflow a test starts is terminated after it: the server skips time only when
+    nothing runs, so a workflow left waiting on a timer with no worker would stall the next
+    test's clock."""
+    started = _StartedWorkflows()
+    config = time_skipping_server.client.config()
+    config["interceptors"] = [*config["interceptors"], started]
+    client = Client(**config)
+    yield TimeSkipping(time_skipping_server, client)
+    for workflow_id in started.ids:
+        try:
+            await client.get_workflow_handle(workflow_id).terminate("test over")
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND and "completed" not in exc.message:
+                raise
 
 
 @pytest.fixture(params=["local", "time-skipping"])

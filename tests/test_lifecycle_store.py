@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from domain.lifecycle import CloseRequest, StartCoachingRequest
 from store import lifecycle
 from store.lifecycle import LifecycleError, SurveyPlan, TaskPlan
+from store.lifecycle.coaching import close_assessment, start_coaching
 from store.models import (
     AssessmentRow,
     CoachingResponseRow,
@@ -146,6 +148,37 @@ async def assign(sessions, assessment_id: int, at: datetime = T0):
 
 
 # --- tasks ---------------------------------------------------------------------------------
+
+
+async def test_a_task_closes_at_its_own_deadline_and_a_completion_that_won_stays(sessions):
+    aid = await make_assessment(sessions)
+    plans = [
+        TaskPlan(key="late", title="Late", due_at=T0 + timedelta(3), closes_at=T0 + timedelta(6)),
+        TaskPlan(key="done", title="Done", skill="tone", due_at=T0 + timedelta(3)),
+    ]
+    late, done = await run(sessions, lifecycle.assign_tasks, aid, TRAINEE, plans, T0)
+    assert late.closes_at == T0 + timedelta(6) and done.closes_at == done.due_at
+
+    with pytest.raises(LifecycleError, match=f"task {late.id} is not past its deadline"):
+        await run(sessions, lifecycle.close_task, late.id, T0 + timedelta(days=4))
+    closed = await run(sessions, lifecycle.close_task, late.id, T0 + timedelta(days=6))
+    again = await run(sessions, lifecycle.close_task, late.id, T0 + timedelta(days=7))
+    assert closed.status == again.status == "incomplete"
+    assert again.closed_at == T0 + timedelta(days=6)
+    assert len(await events(sessions, "task_incomplete")) == 1
+
+    await run(sessions, lifecycle.complete_task, done.id, TRAINEE, T0 + timedelta(days=1))
+    kept = await run(sessions, lifecycle.close_task, done.id, T0 + timedelta(days=9))
+    assert kept.status == "completed"
+    assert len(await events(sessions, "task_incomplete")) == 1
+
+
+async def test_a_task_cannot_close_before_it_is_due(sessions):
+    aid = await make_assessment(sessions)
+    bad = TaskPlan(key="x", title="X", due_at=T0 + timedelta(3), closes_at=T0 + timedelta(2))
+    with pytest.raises(LifecycleError, match="closes before it is due"):
+        await run(sessions, lifecycle.assign_tasks, aid, TRAINEE, [bad], T0)
+    assert await count(sessions, LearningTaskRow) == 0
 
 
 async def test_assigning_twice_returns_the_same_tasks_and_one_event_each(sessions):
@@ -453,3 +486,55 @@ async def test_every_step_retried_counts_each_event_exactly_once(sessions):
     assert sorted(s.status for s in state.surveys) == ["answered", "expired"]
     assert state.response is not None and state.response.kind == "acknowledged"
     assert (empty.tasks, empty.surveys, empty.response) == ([], [], None)
+
+
+# --- opening and closing the coaching phase -------------------------------------------------
+
+
+def _start(aid: int, trainee: str | None = TRAINEE, tasks=PLANS, status="coaching"):
+    return StartCoachingRequest(
+        workflow_id=f"w-{aid}",
+        assessment_id=aid,
+        status=status,
+        trainee_id=trainee,
+        tasks=tasks,
+        surveys=SURVEYS,
+        at=T0,
+    )
+
+
+async def test_starting_coaching_twice_assigns_and_sends_once(sessions):
+    aid = await make_assessment(sessions)
+    tasks, surveys = await run(sessions, start_coaching, _start(aid, status="virtual_coach"))
+    again_tasks, again_surveys = await run(sessions, start_coaching, _start(aid))
+    assert [t.id for t in tasks] == [t.id for t in again_tasks] and len(tasks) == 3
+    assert [s.id for s in surveys] == [s.id for s in again_surveys] and len(surveys) == 2
+    assert len(await events(sessions, "coaching_started")) == 1
+    assert len(await events(sessions, "task_assigned")) == 3
+    async with sessions() as session:
+        assert (await session.get(AssessmentRow, aid)).status == "coaching"
+
+
+async def test_tasks_without_a_trainee_are_refused_and_nothing_is_written(sessions):
+    aid = await make_assessment(sessions)
+    with pytest.raises(LifecycleError, match="has no trainee"):
+        await run(sessions, start_coaching, _start(aid, trainee=None))
+    assert await count(sessions, SurveyRow) == 0
+    assert await events(sessions, "coaching_started") == []
+
+
+async def test_closing_is_recorded_once_and_a_closed_assessment_cannot_restart(sessions):
+    aid = await make_assessment(sessions)
+    close = CloseRequest(
+        workflow_id=f"w-{aid}",
+        assessment_id=aid,
+        status="closed_complete",
+        reason="done",
+        at=T0 + timedelta(days=9),
+    )
+    assert await run(sessions, close_assessment, close) is True
+    assert await run(sessions, close_assessment, close) is False
+    assert len(await events(sessions, "assessment_closed")) == 1
+    with pytest.raises(LifecycleError, match="is closed_complete"):
+        await run(sessions, start_coaching, _start(aid))
+    assert await count(sessions, LearningTaskRow) == 0

@@ -15,7 +15,6 @@ from typing import Any, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import virtual_coach
@@ -81,8 +80,11 @@ RETRY = RetryPolicy(maximum_interval=ACTIVITY_MAX_INTERVAL)
 
 @workflow.defn
 class CoachingWorkflow:
-    def __init__(self) -> None:
-        self._input: CoachingInput | None = None
+    @workflow.init
+    def __init__(self, input: CoachingInput) -> None:
+        # Set here, not in `run`: an update can arrive in the first activation, before `run`
+        # starts, and its validator must then refuse it as NotReady rather than crash.
+        self._input: CoachingInput | None = input
         self._status: AssessmentStatus = "drafting"
         self._assessment_id: int | None = None
         self._draft: Draft | None = None
@@ -338,11 +340,13 @@ class CoachingWorkflow:
             status = self._status if action == "reassign" else rules.decided_status(action)
             decided_at = workflow.now()
             update = workflow.current_update_info()
+            # Scoped to the assessment: clients choose update ids, and may reuse one elsewhere.
+            request_id = f"{self._assessment_id}:{update.id if update else workflow.uuid4().hex}"
             await self._local(
                 RECORD_DECISION,
                 RecordDecisionRequest(
                     workflow_id=workflow.info().workflow_id,
-                    request_id=update.id if update else workflow.uuid4().hex,
+                    request_id=request_id,
                     assessment_id=self._assessment_id,
                     decision=decision,
                     changes=changes,
@@ -452,8 +456,7 @@ class CoachingWorkflow:
     @dispute.validator
     def _validate_dispute(self, request: Dispute) -> None:
         rules.check_response(request.by, self._status, self._draft, self._response)
-        if not request.reason.strip():
-            raise ApplicationError("reason: a dispute needs a reason", type="InvalidRequest")
+        rules.check_dispute(request.reason)
 
     async def _respond(self, trainee_id: str, kind: str, reason: str | None) -> ResponseView:
         assert self._assessment_id is not None

@@ -82,7 +82,12 @@ def check_decision(
         raise _refuse("; ".join(problems), INVALID_DECISION)
     if decision.to is not None and decision.to.id == trainee_id:
         raise _refuse("to: the trainee cannot review their own assessment", INVALID_DECISION)
-    criterion_changes(draft, decision)
+    changes = criterion_changes(draft, decision)
+    if decision.action == "override" and not changes and not (decision.note or "").strip():
+        raise _refuse(
+            "scores: the override changes no score or cause of the draft, and adds no note",
+            INVALID_DECISION,
+        )
 
 
 def criterion_changes(draft: Draft | None, decision: LeadDecision) -> list[CriterionChange]:
@@ -168,6 +173,11 @@ def check_response(
         raise _refuse("by: only the trainee can acknowledge or dispute their coaching", FORBIDDEN)
     if response is not None:
         raise _refuse(f"the coaching was already {response.kind}", ALREADY_DONE)
+
+
+def check_dispute(reason: str) -> None:
+    if not reason.strip():
+        raise _refuse("reason: a dispute needs a reason", INVALID)
 
 
 def check_resolution(

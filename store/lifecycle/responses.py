@@ -113,10 +113,14 @@ async def resolve_dispute(
         raise LifecycleError(f"assessment {assessment_id} has no dispute to resolve")
     if lead_id == response.trainee_id:
         raise LifecycleError(f"assessment {assessment_id}: the trainee cannot resolve a dispute")
+    # A lead who only reassigned the assessment did not decide it, as the workflow's validator
+    # sees it too: they may resolve the dispute.
     deciders = set(
         (
             await session.execute(
-                select(DecisionRow.lead).where(DecisionRow.assessment_id == assessment_id)
+                select(DecisionRow.lead).where(
+                    DecisionRow.assessment_id == assessment_id, DecisionRow.action != "reassign"
+                )
             )
         ).scalars()
     )
