@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.coaching import RecordDecisionRequest, SavedAssessment, SaveDraftRequest
 from store.measurements import append_measurement
 from store.models import AssessmentRow, CriterionResultRow, DecisionRow, TicketRow
+from store.redacted_text import redacted_for_ticket
 from store.upsert import insert_ignore
 
 SLICE_COLUMNS = ("agent_id", "team", "queue", "product_area", "customer_segment")
@@ -150,6 +151,7 @@ async def recent_failures(
 async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> bool:
     """Apply a lead's decision once. False when this request was already recorded."""
     decision, request_id = req.decision, req.request_id
+    note = await redacted_for_ticket(session, req.assessment_id, decision.note)
     inserted = await insert_ignore(
         session,
         DecisionRow,
@@ -159,7 +161,7 @@ async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> 
             "action": decision.action,
             "lead": decision.lead,
             "reason": decision.reason,
-            "note": decision.note,
+            "note": note,
             "changes": [c.model_dump(mode="json") for c in req.changes],
             "decided_at": req.decided_at,
         },
@@ -203,15 +205,14 @@ async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> 
             .where(AssessmentRow.id == req.assessment_id)
             .values(score=total, max_score=maximum)
         )
+    values: dict = {"updated_at": req.decided_at}
     if decision.action == "reassign":
         assert decision.to is not None
-        values = {"assigned_lead": decision.to.id, "updated_at": req.decided_at}
+        values["assigned_lead"] = decision.to.id
     else:
-        values = {
-            "status": req.new_status,
-            "decided_at": req.decided_at,
-            "updated_at": req.decided_at,
-        }
+        values.update(status=req.new_status, decided_at=req.decided_at)
+    if note is not None:
+        values["coaching_note"] = note
     await session.execute(
         update(AssessmentRow).where(AssessmentRow.id == req.assessment_id).values(**values)
     )

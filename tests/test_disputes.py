@@ -14,6 +14,7 @@ from domain.coaching import LeadDecision
 from domain.lifecycle import AnswerSurvey, CompleteTask, Dispute, ResolveDispute
 from service.worker import build_worker
 from store.models import AssessmentRow, CoachingResponseRow
+from tests.helpers import assessment_of
 from tests.lifecycle_helpers import (
     end,
     kinds,
@@ -136,6 +137,7 @@ async def test_the_escalation_group_amends_the_dispute_with_a_note(coached, sess
         QA_LEAD.id,
         AMENDED,
     )
+    assert (await assessment_of(sessions, coached.id)).coaching_note == AMENDED
     (amended,) = await measurements(sessions, "dispute_amended")
     assert amended.data["lead"] == QA_LEAD.id
     assert AMENDED not in json.dumps(amended.data)

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -17,10 +18,12 @@ from service.worker import build_worker
 from store.models import (
     AssessmentRow,
     CoachingResponseRow,
+    DecisionRow,
     LearningTaskRow,
     SkillRow,
     SurveyRow,
 )
+from tests.helpers import assessment_of
 from tests.lifecycle_helpers import (
     end,
     kinds,
@@ -357,3 +360,22 @@ async def test_a_dismissal_ends_the_workflow_without_coaching(drafted, sessions)
         assert seen[kind] == 0, kind
     with pytest.raises((RPCError, WorkflowUpdateFailedError)):
         await drafted.execute_update(CoachingWorkflow.acknowledge, Acknowledge(by=TRAINEE))
+
+
+async def test_a_leads_override_note_reaches_the_trainee_redacted(drafted, sessions):
+    await drafted.execute_update(
+        CoachingWorkflow.decide,
+        LeadDecision(
+            action="override",
+            by=LEAD,
+            reason="tone",
+            note="Maria Lopez waited; call her on +44 20 7946 0958 or maria@example.org.",
+        ),
+    )
+    row = await assessment_of(sessions, drafted.id)
+    for secret in ("Maria", "Lopez", "7946", "maria@example.org"):
+        assert secret not in row.coaching_note
+    assert "[CUSTOMER_NAME]" in row.coaching_note and "[PHONE]" in row.coaching_note
+    async with sessions() as session:
+        (decision,) = (await session.execute(select(DecisionRow))).scalars()
+    assert decision.note == row.coaching_note

@@ -17,9 +17,11 @@ from store.lifecycle.common import (
 )
 from store.measurements import append_measurement
 from store.models import (
+    AssessmentRow,
     CoachingResponseRow,
     DecisionRow,
 )
+from store.redacted_text import redacted_for_ticket
 from store.upsert import insert_ignore
 
 
@@ -108,6 +110,7 @@ async def resolve_dispute(
     if resolution == "amended" and note is None:
         raise LifecycleError(f"assessment {assessment_id}: an amendment needs a note")
     assessment = await _assessment(session, assessment_id)
+    note = await redacted_for_ticket(session, assessment_id, note)
     response = await _response(session, assessment_id)
     if response is None or response.kind != "disputed":
         raise LifecycleError(f"assessment {assessment_id} has no dispute to resolve")
@@ -137,6 +140,13 @@ async def resolve_dispute(
             )
             .execution_options(synchronize_session=False)
         )
+        if resolution == "amended":
+            await session.execute(
+                update(AssessmentRow)
+                .where(AssessmentRow.id == assessment_id)
+                .values(coaching_note=note, updated_at=at)
+                .execution_options(synchronize_session=False)
+            )
         response = await _response(session, assessment_id)
         assert response is not None
     if (response.resolution, response.resolved_by, response.resolution_note) != (
