@@ -10,15 +10,15 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from domain.coaching import LeadDecision
-from domain.errors import field_errors
+from domain.coaching import DECISION_ACTIONS
+from domain.lifecycle import RESOLUTIONS
+from domain.people import ROLES
 from intake.errors import IntakeError
 from intake.generic import read_export
 from opportunities.catalog import Catalog
-from service import commands
+from service import commands, lifecycle_commands, user_commands
 from service.settings import Settings
+from service.updates import CommandError
 
 SOURCES = ("generic",)
 
@@ -91,43 +91,89 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(commands.show(settings, args.id, args.json))
 
 
-def _decide(args: argparse.Namespace, settings: Settings) -> int:
-    def pairs(items: list[str], name: str, convert):
-        out = {}
-        for item in items or []:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise SystemExit(f"--{name} takes CRITERION=VALUE, got {item!r}")
-            try:
-                out[key] = convert(value)
-            except ValueError:
-                raise SystemExit(f"--{name} {key}: {value!r} is not a valid value") from None
-        return out
+def _pairs(items: list[str] | None, name: str, convert) -> dict:
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--{name} takes CRITERION=VALUE, got {item!r}")
+        try:
+            out[key] = convert(value)
+        except ValueError:
+            raise SystemExit(f"--{name} {key}: {value!r} is not a valid value") from None
+    return out
 
-    try:
-        decision = LeadDecision(
-            action=args.action,
-            lead=args.lead,
-            reason=args.reason,
-            scores=pairs(args.score, "score", float),
-            causes=pairs(args.cause, "cause", str),
-            note=args.note,
-        )
-    except ValidationError as exc:
-        problems = [str(e) for e in field_errors(exc)]
-    else:
-        problems = decision.problems()
-    if problems:
-        for problem in problems:
-            print(f"invalid decision: {problem}", file=sys.stderr)
-        return 2
-    return asyncio.run(commands.decide(settings, args.id, decision, args.request_id, args.json))
+
+def _decide(args: argparse.Namespace, settings: Settings) -> int:
+    fields = {
+        "action": args.action,
+        "reason": args.reason,
+        "scores": _pairs(args.score, "score", float),
+        "causes": _pairs(args.cause, "cause", str),
+        "note": args.note,
+    }
+    return asyncio.run(commands.decide(settings, args, fields))
 
 
 def _assess(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(
-        commands.assess(settings, args.ticket, args.rubric, args.lead, args.opportunity, args.json)
+        commands.assess(
+            settings, args.ticket, args.rubric, args.as_user, args.opportunity, args.json
+        )
     )
+
+
+def _users(args: argparse.Namespace, settings: Settings) -> int:
+    if args.users_command == "add":
+        return asyncio.run(
+            user_commands.users_add(
+                settings, args.name, args.role, args.team or [], args.group or [], args.json
+            )
+        )
+    return asyncio.run(user_commands.users_list(settings, args.json))
+
+
+def _tasks(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(lifecycle_commands.tasks(settings, args.as_user, args.status, args.json))
+
+
+def _complete(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(lifecycle_commands.complete(settings, args.task_id, args.as_user, args.json))
+
+
+def _surveys(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(lifecycle_commands.surveys(settings, args.as_user, args.status, args.json))
+
+
+def _answer(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(
+        lifecycle_commands.answer(settings, args.survey_id, args.as_user, args.answer, args.json)
+    )
+
+
+def _ack(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(lifecycle_commands.respond(settings, args.id, args.as_user, None, args.json))
+
+
+def _dispute(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.reason.strip():
+        print("--reason: a dispute needs a reason", file=sys.stderr)
+        return 2
+    return asyncio.run(
+        lifecycle_commands.respond(settings, args.id, args.as_user, args.reason, args.json)
+    )
+
+
+def _resolve(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(
+        lifecycle_commands.resolve(
+            settings, args.id, args.resolution, args.as_user, args.note, args.json
+        )
+    )
+
+
+def _skills(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(lifecycle_commands.skills(settings, args.as_user, args.json))
 
 
 def _metrics(args: argparse.Namespace, settings: Settings) -> int:
@@ -154,6 +200,82 @@ def _date(text: str) -> datetime:
 
         value = value.replace(tzinfo=UTC)
     return value
+
+
+def _as(p: argparse.ArgumentParser, who: str, alias: str | None = None) -> None:
+    names = ("--as", alias) if alias else ("--as",)
+    p.add_argument(
+        *names, dest="as_user", required=True, metavar="NAME", help=f"{who}, from `users list`"
+    )
+
+
+def _users_parser(sub) -> None:
+    p = sub.add_parser("users", help="the user directory: add and list users")
+    users = p.add_subparsers(dest="users_command", required=True, metavar="add|list")
+    add = users.add_parser("add", help="add a user")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, help=" | ".join(ROLES))
+    add.add_argument("--team", action="append", help="repeatable: teams the user belongs to")
+    add.add_argument("--group", action="append", help="repeatable: reviewer groups (leads)")
+    add.add_argument("--json", action="store_true")
+    listing = users.add_parser("list", help="list the users")
+    listing.add_argument("--json", action="store_true")
+    p.set_defaults(run=_users)
+
+
+def _lifecycle_parsers(sub) -> None:
+    p = sub.add_parser("tasks", help="a trainee's learning tasks")
+    _as(p, "the trainee")
+    p.add_argument("--status", choices=("open", "completed", "incomplete"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_tasks)
+
+    p = sub.add_parser("complete", help="the trainee completes a learning task")
+    p.add_argument("task_id", type=int, metavar="TASK_ID")
+    _as(p, "the trainee")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_complete)
+
+    p = sub.add_parser("surveys", help="a coach's or trainee's surveys, with their questions")
+    _as(p, "the respondent")
+    p.add_argument("--status", choices=("open", "answered", "expired"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_surveys)
+
+    p = sub.add_parser("answer", help="answer a survey")
+    p.add_argument("survey_id", type=int, metavar="SURVEY_ID")
+    _as(p, "the respondent")
+    p.add_argument(
+        "--answer", action="append", required=True, metavar="QUESTION=VALUE", help="repeatable"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_answer)
+
+    p = sub.add_parser("ack", help="the trainee acknowledges the coaching")
+    p.add_argument("id", metavar="ASSESSMENT")
+    _as(p, "the trainee")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_ack)
+
+    p = sub.add_parser("dispute", help="the trainee disputes the coaching")
+    p.add_argument("id", metavar="ASSESSMENT")
+    _as(p, "the trainee")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_dispute)
+
+    p = sub.add_parser("resolve", help="another lead resolves a dispute")
+    p.add_argument("id", metavar="ASSESSMENT")
+    p.add_argument("resolution", choices=RESOLUTIONS)
+    _as(p, "the resolving lead (not the one who decided)")
+    p.add_argument("--note", help="the amended note (required to amend)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_resolve)
+
+    p = sub.add_parser("skills", help="a trainee's awarded skills")
+    _as(p, "the trainee")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_skills)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,8 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("decide", help="the lead's decision on an assessment")
     p.add_argument("id")
-    p.add_argument("action", choices=("approve", "override", "dismiss"))
-    p.add_argument("--lead", required=True)
+    p.add_argument("action", choices=DECISION_ACTIONS)
+    _as(p, "the deciding lead", alias="--lead")
+    p.add_argument("--to", metavar="LEAD", help="reassign: the lead who takes it over")
     p.add_argument("--reason")
     p.add_argument("--score", action="append", metavar="CRITERION=SCORE")
     p.add_argument("--cause", action="append", metavar="CRITERION=CAUSE")
@@ -215,10 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("assess", help="a lead opens an assessment of a stored ticket")
     p.add_argument("ticket", metavar="SOURCE/ID")
     p.add_argument("--rubric", required=True, help="an approved rubric: id or id@version")
-    p.add_argument("--lead", required=True)
+    _as(p, "the lead who opens it", alias="--lead")
     p.add_argument("--opportunity", help="borrow its review SLA and learning tasks")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_assess)
+
+    _lifecycle_parsers(sub)
+
+    _users_parser(sub)
 
     p = sub.add_parser("metrics", help="print the coaching metrics")
     p.add_argument("--since", type=_date)
@@ -233,5 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         args.request_id = uuid.uuid4().hex
     try:
         return args.run(args, Settings())
+    except CommandError as exc:
+        print(exc, file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         return 130

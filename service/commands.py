@@ -10,20 +10,20 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
 from domain.assessment import OPEN_STATUSES
 from domain.coaching import LeadDecision
+from domain.errors import field_errors
 from domain.events import TicketEvent
 from service import render
 from service.intake import IngestResult, Intake
 from service.manual import ManualAssessmentError, start_manual_assessment
 from service.runtime import catalog_for, connect, open_store
 from service.settings import Settings
+from service.updates import acting_user, send_update
 from store.assessments import (
     decisions_of,
     get_assessment,
@@ -35,7 +35,6 @@ from store.metrics import compute_metrics
 from store.models import AssessmentRow
 from workflows.coaching import CoachingWorkflow
 
-DECISION_TIMEOUT_SECONDS = 60
 DRAFT_WAIT_SECONDS = 600
 WORKER_WAIT_SECONDS = 60
 
@@ -192,43 +191,58 @@ async def show(settings: Settings, key: str, as_json: bool) -> int:
     return 0
 
 
-async def decide(
-    settings: Settings, key: str, decision: LeadDecision, request_id: str, as_json: bool
-) -> int:
+async def decide(settings: Settings, args: argparse.Namespace, fields: dict) -> int:
+    """The lead's decision: the lead (and a reassignment's new lead) come from the directory."""
     async with open_store(settings) as sessions:
         async with sessions() as session:
-            row = await get_assessment(session, key)
-        if row is None:
-            print(f"no assessment {key!r}", file=sys.stderr)
-            return 1
-        if row.status not in OPEN_STATUSES:
-            print(f"assessment {row.id} is {row.status}; it was already decided", file=sys.stderr)
-            return 1
-        async with connect(settings, sessions) as conn:
-            handle = conn.client.get_workflow_handle(row.workflow_id)
-            try:
-                result = await asyncio.wait_for(
-                    handle.execute_update(CoachingWorkflow.decide, decision, id=request_id),
-                    DECISION_TIMEOUT_SECONDS,
-                )
-            except WorkflowUpdateFailedError as exc:
-                cause = exc.cause
-                message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-                print(f"decision rejected: {message}", file=sys.stderr)
+            row = await get_assessment(session, args.id)
+            if row is None:
+                print(f"no assessment {args.id!r}", file=sys.stderr)
                 return 1
-            except RPCError as exc:
-                if exc.status == RPCStatusCode.NOT_FOUND:
-                    print(f"assessment {row.id}: its workflow is closed or gone", file=sys.stderr)
-                    return 1
-                raise
-            except TimeoutError:
+            by = await acting_user(session, args.as_user)
+            to = await acting_user(session, args.to) if args.to else None
+            decisions = await decisions_of(session, row.id)
+        try:
+            decision = LeadDecision(by=by, to=to, **fields)
+        except ValidationError as exc:
+            problems = [str(e) for e in field_errors(exc)]
+        else:
+            problems = decision.problems()
+        if problems:
+            for problem in problems:
+                print(f"invalid decision: {problem}", file=sys.stderr)
+            return 2
+        if row.status not in OPEN_STATUSES:
+            final = [d for d in decisions if d.action != "reassign"]
+            if final:
+                d = final[-1]
                 print(
-                    "no worker answered within a minute; is `python worker.py` running?",
+                    f"assessment {row.id} is {row.status}; it was already decided "
+                    f"({d.action} by {d.lead} at {d.decided_at:%Y-%m-%d %H:%M} UTC)",
                     file=sys.stderr,
                 )
-                return 1
-    if as_json:
+            else:
+                print(
+                    f"assessment {row.id} is {row.status}; there is nothing to decide",
+                    file=sys.stderr,
+                )
+            return 1
+        async with connect(settings, sessions) as conn:
+            result = await send_update(
+                conn.client,
+                row,
+                CoachingWorkflow.decide,
+                decision,
+                request_id=args.request_id,
+                prefix="decision rejected",
+            )
+    if args.json:
         print(result.model_dump_json(indent=2))
+    elif result.action == "reassign":
+        print(
+            f"assessment {result.assessment_id}: reassigned by {result.lead} to {result.to} "
+            f"({result.status}); `decide {result.assessment_id} ... --as {result.to}` next"
+        )
     else:
         print(
             f"assessment {result.assessment_id}: {result.action} by {result.lead} "
@@ -239,38 +253,46 @@ async def decide(
 
 
 async def assess(
-    settings: Settings, ticket: str, rubric: str, lead: str, opportunity: str | None, as_json: bool
+    settings: Settings,
+    ticket: str,
+    rubric: str,
+    as_user: str,
+    opportunity: str | None,
+    as_json: bool,
 ) -> int:
     source, _, ticket_id = ticket.rpartition("/")
     if not source or not ticket_id:
         print(f"name the ticket as SOURCE/ID, e.g. generic/35436 (got {ticket!r})", file=sys.stderr)
         return 2
     catalog = catalog_for(settings)
-    async with open_store(settings) as sessions, connect(settings, sessions) as conn:
-        try:
-            workflow_id = await start_manual_assessment(
-                conn.client,
-                sessions,
-                catalog,
-                settings.task_queue,
-                source,
-                ticket_id,
-                rubric,
-                lead,
-                opportunity,
-                eager_start=conn.in_process_worker,
-            )
-        except ManualAssessmentError as exc:
-            print(f"cannot assess: {exc}", file=sys.stderr)
-            return 1
-        await wait_for_drafts(
-            sessions,
-            [workflow_id],
-            quiet=True,
-            give_up_after=DRAFT_WAIT_SECONDS if conn.in_process_worker else WORKER_WAIT_SECONDS,
-        )
+    async with open_store(settings) as sessions:
         async with sessions() as session:
-            row = await get_assessment(session, workflow_id)
+            lead = (await acting_user(session, as_user, role="lead")).id
+        async with connect(settings, sessions) as conn:
+            try:
+                workflow_id = await start_manual_assessment(
+                    conn.client,
+                    sessions,
+                    catalog,
+                    settings.task_queue,
+                    source,
+                    ticket_id,
+                    rubric,
+                    lead,
+                    opportunity,
+                    eager_start=conn.in_process_worker,
+                )
+            except ManualAssessmentError as exc:
+                print(f"cannot assess: {exc}", file=sys.stderr)
+                return 1
+            await wait_for_drafts(
+                sessions,
+                [workflow_id],
+                quiet=True,
+                give_up_after=DRAFT_WAIT_SECONDS if conn.in_process_worker else WORKER_WAIT_SECONDS,
+            )
+            async with sessions() as session:
+                row = await get_assessment(session, workflow_id)
     if as_json:
         print(
             json.dumps(

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from domain.definitions import SurveyTemplate
 from store.metrics import Metrics
-from store.models import AssessmentRow, CriterionResultRow, DecisionRow
+from store.models import (
+    AssessmentRow,
+    CriterionResultRow,
+    DecisionRow,
+    LearningTaskRow,
+    SkillRow,
+    SurveyRow,
+    UserRow,
+)
 
 
 def _age(then: datetime, now: datetime | None = None) -> str:
@@ -145,5 +154,150 @@ def metrics_text(m: Metrics) -> str:
             f"  lead override rate     {rate}",
             f"  mean time to review    {hours}",
             f"  process issues         {m.process_issues} ({causes})",
+        ]
+    )
+
+
+def _when(at: datetime | None) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC" if at else "-"
+
+
+def user_dict(row: UserRow) -> dict:
+    return {
+        "name": row.name,
+        "role": row.role,
+        "teams": list(row.teams),
+        "groups": list(row.groups),
+        "created_at": row.created_at,
+    }
+
+
+def users_table(rows: list[UserRow]) -> str:
+    if not rows:
+        return "No users yet; add one with `starter.py users add NAME --role lead --team T`."
+    return table(
+        ["name", "role", "teams", "groups"],
+        [[r.name, r.role, ",".join(r.teams) or "-", ",".join(r.groups) or "-"] for r in rows],
+    )
+
+
+def task_dict(row: LearningTaskRow) -> dict:
+    return {
+        "id": row.id,
+        "assessment_id": row.assessment_id,
+        "key": row.task_key,
+        "title": row.title,
+        "skill": row.skill,
+        "trainee_id": row.trainee_id,
+        "status": row.status,
+        "assigned_at": row.assigned_at,
+        "due_at": row.due_at,
+        "closes_at": row.closes_at or row.due_at,
+        "reminded": row.reminded_at is not None,
+        "completed_at": row.completed_at,
+    }
+
+
+def tasks_table(rows: list[LearningTaskRow]) -> str:
+    return table(
+        ["id", "assessment", "status", "due", "task", "skill"],
+        [
+            [
+                str(r.id),
+                str(r.assessment_id),
+                r.status + (" (reminded)" if r.reminded_at and r.status == "open" else ""),
+                _when(r.due_at),
+                f"{r.task_key}: {r.title}",
+                r.skill or "-",
+            ]
+            for r in rows
+        ],
+    )
+
+
+def survey_dict(row: SurveyRow, template: SurveyTemplate | None) -> dict:
+    """A survey with the questions of its template (None when the template is gone)."""
+    return {
+        "id": row.id,
+        "assessment_id": row.assessment_id,
+        "audience": row.audience,
+        "template_id": row.template_id,
+        "template_version": row.template_version,
+        "name": template.name if template else None,
+        "respondent_id": row.respondent_id,
+        "status": row.status,
+        "sent_at": row.sent_at,
+        "expires_at": row.expires_at,
+        "answered_at": row.answered_at,
+        "questions": [q.model_dump(mode="json") for q in template.questions] if template else [],
+    }
+
+
+def _question_line(q: dict) -> str:
+    if q["kind"] == "scale":
+        labels = q.get("labels") or {}
+        ends = f" ({labels.get('low') or q['min']} .. {labels.get('high') or q['max']})"
+        shape = f"whole number {q['min']}-{q['max']}" + (ends if labels else "")
+    elif q["kind"] == "choice":
+        shape = "one of " + ", ".join(q["options"])
+    else:
+        shape = f"text, at most {q['max_length']} characters"
+    need = "required" if q["required"] else "optional"
+    return f"    {q['id']}: {q['text']}\n        {shape}; {need}"
+
+
+def surveys_text(items: list[dict], respondent: str) -> str:
+    out = []
+    for s in items:
+        out.append(
+            f"survey {s['id']}  [{s['status']}]  {s['name'] or s['template_id']} "
+            f"({s['template_id']} v{s['template_version']}), assessment {s['assessment_id']}, "
+            f"expires {_when(s['expires_at'])}"
+        )
+        out += [_question_line(q) for q in s["questions"]]
+        if s["status"] == "open" and s["questions"]:
+            pairs = " ".join(f"--answer {q['id']}=..." for q in s["questions"] if q["required"])
+            out.append(f"  answer with: starter.py answer {s['id']} --as {respondent} {pairs}")
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def skill_dict(row: SkillRow) -> dict:
+    return {
+        "skill": row.skill,
+        "awarded_at": row.awarded_at,
+        "assessment_id": row.assessment_id,
+        "task_id": row.task_id,
+    }
+
+
+def skills_table(rows: list[SkillRow]) -> str:
+    return table(
+        ["skill", "awarded", "assessment", "task"],
+        [[r.skill, _when(r.awarded_at), str(r.assessment_id), str(r.task_id or "-")] for r in rows],
+    )
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return " · ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "none"
+
+
+def lifecycle_text(
+    statuses: dict[str, int],
+    tasks: dict[str, int],
+    skills: list[tuple[str, str]],
+    surveys: dict[str, int],
+    disputes: dict[str, int],
+) -> str:
+    awarded = ", ".join(f"{skill} to {trainee}" for trainee, skill in skills)
+    return "\n".join(
+        [
+            f"  assessments by status  {_counted(statuses)}",
+            f"  learning tasks         {tasks.get('completed', 0)} completed of "
+            f"{sum(tasks.values())} ({_counted(tasks)})",
+            f"  skills awarded         {len(skills)}" + (f" ({awarded})" if awarded else ""),
+            f"  surveys answered       {surveys.get('answered', 0)} of {sum(surveys.values())}",
+            f"  disputes               {sum(disputes.values())}"
+            + (f" ({_counted(disputes)})" if disputes else ""),
         ]
     )

@@ -1,0 +1,98 @@
+"""What every acting command shares: who acts (from the user directory), and sending one
+workflow update with its refusals turned into a clear message and exit code 1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.coaching import CoachingState
+from domain.people import Actor
+from store.models import AssessmentRow
+from store.users import UserError, resolve_actor
+from workflows.coaching import CoachingWorkflow
+from workflows.rules import ALREADY_DECIDED
+
+UPDATE_TIMEOUT_SECONDS = 60
+CLOSED = ("closed_complete", "closed_incomplete", "dismissed")
+
+
+class CommandError(Exception):
+    """A refusal the CLI prints on stderr before exiting with `code`."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+async def acting_user(session: AsyncSession, name: str, role: str | None = None) -> Actor:
+    """The named user from the directory; with `role`, only a user of that role."""
+    try:
+        actor = await resolve_actor(session, name)
+    except UserError as exc:
+        raise CommandError(str(exc)) from None
+    if role is not None and actor.role != role:
+        raise CommandError(f"--as: {actor.id} is a {actor.role}; this needs a {role}")
+    return actor
+
+
+def refusal_message(exc: WorkflowUpdateFailedError, prefix: str) -> str:
+    cause = exc.cause
+    if not isinstance(cause, ApplicationError):
+        return f"{prefix}: {cause}"
+    message = f"{prefix}: {cause.message}"
+    if cause.type == ALREADY_DECIDED and cause.details:
+        message += "\nexisting decision: " + json.dumps(cause.details[0], default=str)
+    return message
+
+
+async def send_update(
+    client: Client,
+    row: AssessmentRow,
+    update: Any,
+    arg: Any,
+    request_id: str | None = None,
+    prefix: str = "refused",
+) -> Any:
+    """Send `update` to the assessment's workflow; CommandError when it is refused, when the
+    workflow is gone, or when no worker answers in time."""
+    handle = client.get_workflow_handle(row.workflow_id)
+    try:
+        return await asyncio.wait_for(
+            handle.execute_update(update, arg, id=request_id or uuid.uuid4().hex),
+            UPDATE_TIMEOUT_SECONDS,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise CommandError(refusal_message(exc, prefix)) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise CommandError(
+                f"assessment {row.id} is {row.status}: its workflow is closed or gone"
+            ) from None
+        raise
+    except TimeoutError:
+        raise CommandError(
+            "no worker answered within a minute; is `python worker.py` running?"
+        ) from None
+
+
+async def state_after(client: Client, row: AssessmentRow) -> CoachingState | None:
+    """The workflow's state once it has taken the update in, or None when it cannot answer."""
+    try:
+        return await asyncio.wait_for(
+            client.get_workflow_handle(row.workflow_id).query(CoachingWorkflow.state), 10
+        )
+    except Exception:  # the state is a courtesy on top of a result already printed
+        return None
+
+
+def refuse_if_closed(row: AssessmentRow) -> None:
+    if row.status in CLOSED:
+        raise CommandError(f"assessment {row.id} is {row.status}; nothing can change any more")

@@ -1,0 +1,54 @@
+"""`starter.py users add|list`: the user directory every acting command resolves `--as` in."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from sqlalchemy.exc import IntegrityError
+
+from service import render
+from service.runtime import open_store
+from service.settings import Settings
+from store.users import UserError, add_user, get_user, list_users
+
+
+async def users_add(
+    settings: Settings,
+    name: str,
+    role: str,
+    teams: list[str],
+    groups: list[str],
+    as_json: bool,
+) -> int:
+    async with open_store(settings) as sessions, sessions() as session:
+        try:
+            async with session.begin():
+                if await get_user(session, name) is not None:
+                    print(f"name: user {name!r} already exists", file=sys.stderr)
+                    return 1
+                data = render.user_dict(await add_user(session, name, role, teams, groups))
+        except UserError as exc:
+            print(f"cannot add user: {exc}", file=sys.stderr)
+            return 2
+        except IntegrityError:  # added by someone else in the meantime
+            print(f"name: user {name!r} already exists", file=sys.stderr)
+            return 1
+    if as_json:
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        print(
+            f"added {data['name']} ({data['role']}; teams {', '.join(data['teams']) or '-'}; "
+            f"groups {', '.join(data['groups']) or '-'})"
+        )
+    return 0
+
+
+async def users_list(settings: Settings, as_json: bool) -> int:
+    async with open_store(settings) as sessions, sessions() as session:
+        rows = await list_users(session)
+    if as_json:
+        print(json.dumps([render.user_dict(r) for r in rows], indent=2, default=str))
+    else:
+        print(render.users_table(rows))
+    return 0

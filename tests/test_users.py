@@ -1,0 +1,102 @@
+"""The user directory (store/users.py): who may act, resolved to an Actor before any update."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from domain.people import Actor
+from store.models import UserRow
+from store.users import UserError, actor_of, add_user, get_user, list_users, resolve_actor
+
+
+async def _count(sessions) -> int:
+    async with sessions() as session:
+        return (await session.execute(select(func.count()).select_from(UserRow))).scalar_one()
+
+
+async def test_add_get_list_and_resolve(sessions):
+    async with sessions() as session, session.begin():
+        lead = await add_user(session, "lee", "lead", teams=["tier1", "tier1", "tier2"])
+        await add_user(session, "quinn", "lead", groups=["qa-leads"])
+        await add_user(session, "a-17", "trainee", teams=["tier1"])
+        assert lead.id is not None and lead.token_hash is None
+    async with sessions() as session:
+        assert [u.name for u in await list_users(session)] == ["a-17", "lee", "quinn"]
+        row = await get_user(session, "lee")
+        assert row is not None and row.teams == ["tier1", "tier2"] and row.groups == []
+        assert row.created_at.tzinfo is not None
+        assert await get_user(session, "nobody") is None
+        assert await resolve_actor(session, "quinn") == Actor(
+            id="quinn", role="lead", teams=[], groups=["qa-leads"]
+        )
+        assert actor_of(row) == Actor(id="lee", role="lead", teams=["tier1", "tier2"])
+
+
+async def test_resolving_an_unknown_user_names_them(sessions):
+    async with sessions() as session:
+        with pytest.raises(UserError, match="no user 'ghost'; add one with"):
+            await resolve_actor(session, "ghost")
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "teams", "groups", "message"),
+    [
+        ("", "lead", [], [], "name: "),
+        ("two words", "lead", [], [], "name: "),
+        ("-leading-dash", "lead", [], [], "name: "),
+        ("x" * 201, "lead", [], [], "name: "),
+        ("bob", "boss", [], [], "role: must be one of admin, lead, trainee"),
+        ("bob", "lead", ["tier 1"], [], "team: 'tier 1' must be"),
+        ("bob", "lead", [], ["qa/leads"], "group: 'qa/leads' must be"),
+    ],
+)
+async def test_bad_fields_are_refused_by_name(sessions, name, role, teams, groups, message):
+    async with sessions() as session:
+        with pytest.raises(UserError) as refused:
+            await add_user(session, name, role, teams, groups)
+        await session.rollback()
+    assert str(refused.value).startswith(message)
+    assert await _count(sessions) == 0
+
+
+async def test_a_name_is_taken_once(sessions):
+    async with sessions() as session, session.begin():
+        await add_user(session, "lee", "lead", teams=["tier1"])
+    async with sessions() as session:
+        with pytest.raises(UserError, match="user 'lee' already exists"):
+            await add_user(session, "lee", "trainee")
+        await session.rollback()
+    async with sessions() as session:
+        assert (await get_user(session, "lee")).role == "lead"
+
+
+async def test_the_database_refuses_a_duplicate_name_too(sessions):
+    """Two writers that both checked first: the unique constraint keeps one."""
+    async with sessions() as session, session.begin():
+        await add_user(session, "lee", "lead")
+    async with sessions() as session:
+        session.add(
+            UserRow(
+                name="lee",
+                role="lead",
+                teams=[],
+                groups=[],
+                created_at=datetime.now(UTC),
+                token_hash=None,
+            )
+        )
+        with pytest.raises(IntegrityError):
+            await session.flush()
+        await session.rollback()
+    assert await _count(sessions) == 1
+
+
+async def test_nothing_is_written_without_the_callers_commit(sessions):
+    async with sessions() as session:
+        await add_user(session, "lee", "lead")
+        await session.rollback()
+    assert await _count(sessions) == 0
