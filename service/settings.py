@@ -36,6 +36,15 @@ class Settings:
     start_concurrency: int = field(
         default_factory=lambda: int(_env("COACHFLOW_START_CONCURRENCY") or 50)
     )
+    zendesk_secret: str | None = field(default_factory=lambda: _env("COACHFLOW_ZENDESK_SECRET"))
+    servicenow_secret: str | None = field(
+        default_factory=lambda: _env("COACHFLOW_SERVICENOW_SECRET")
+    )
+    secret_key: str | None = field(default_factory=lambda: _env("COACHFLOW_SECRET_KEY"))
+    max_body_bytes: int = field(
+        default_factory=lambda: int(_env("COACHFLOW_MAX_BODY_BYTES") or 1_000_000)
+    )
+    web_port: int = field(default_factory=lambda: int(_env("COACHFLOW_WEB_PORT") or 8000))
 
     @property
     def db_url(self) -> str:
@@ -44,6 +53,10 @@ class Settings:
     @property
     def temporal_db(self) -> Path:
         return self.data_dir / "temporal.db"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret-key"
 
     @property
     def dev_server_file(self) -> Path:

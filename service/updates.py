@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -18,7 +18,7 @@ from domain.people import Actor
 from store.models import AssessmentRow
 from store.users import UserError, resolve_actor
 from workflows.coaching import CoachingWorkflow
-from workflows.rules import ALREADY_DECIDED
+from workflows.rules import ALREADY_DECIDED, NOT_READY
 
 UPDATE_TIMEOUT_SECONDS = 60
 CLOSED = ("closed_complete", "closed_incomplete", "dismissed")
@@ -53,6 +53,29 @@ def refusal_message(exc: WorkflowUpdateFailedError, prefix: str) -> str:
     return message
 
 
+def _not_ready(exc: WorkflowUpdateFailedError) -> bool:
+    cause = exc.cause
+    return isinstance(cause, ApplicationError) and cause.type == NOT_READY
+
+
+async def execute_update(
+    handle: WorkflowHandle, update: Any, arg: Any, update_id: str, ready_within: float = 15
+) -> Any:
+    """Execute an update, retrying while the workflow answers NotReady: a workflow whose worker
+    restarted drafts again before it can take a decision. A refused update is not recorded,
+    so the retry may reuse its id."""
+    deadline = asyncio.get_running_loop().time() + ready_within
+    delay = 0.05
+    while True:
+        try:
+            return await handle.execute_update(update, arg, id=update_id)
+        except WorkflowUpdateFailedError as exc:
+            if not _not_ready(exc) or asyncio.get_running_loop().time() + delay > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
 async def send_update(
     client: Client,
     row: AssessmentRow,
@@ -66,7 +89,7 @@ async def send_update(
     handle = client.get_workflow_handle(row.workflow_id)
     try:
         return await asyncio.wait_for(
-            handle.execute_update(update, arg, id=request_id or uuid.uuid4().hex),
+            execute_update(handle, update, arg, request_id or uuid.uuid4().hex),
             UPDATE_TIMEOUT_SECONDS,
         )
     except WorkflowUpdateFailedError as exc:

@@ -307,3 +307,17 @@ class UserRow(Base):
     groups: Mapped[list] = mapped_column(JSON)
     token_hash: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """Append-only: every decision and every change to a definition or a user, and by whom."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(600))
+    details: Mapped[dict] = mapped_column(JSON)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -74,3 +76,26 @@ async def resolve_actor(session: AsyncSession, name: str) -> Actor:
     if row is None:
         raise UserError(f"no user {name!r}; add one with `starter.py users add`")
     return actor_of(row)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are random and long, so one fast hash is enough; only the hash is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_token(session: AsyncSession, name: str) -> str:
+    """A new bearer token for the user, replacing any earlier one; returned once, never stored."""
+    row = await get_user(session, name)
+    if row is None:
+        raise UserError(f"no user {name!r}; add one with `starter.py users add`")
+    token = f"cf_{secrets.token_urlsafe(32)}"
+    row.token_hash = hash_token(token)
+    await session.flush()
+    return token
+
+
+async def user_by_token(session: AsyncSession, token: str) -> UserRow | None:
+    if not token or len(token) > 200:
+        return None
+    query = select(UserRow).where(UserRow.token_hash == hash_token(token))
+    return (await session.execute(query)).scalar_one_or_none()

@@ -198,3 +198,63 @@ def intake(
 def ticket_id() -> str:
     """Tests share one Temporal server, and workflow ids derive from ticket ids."""
     return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def web_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        zendesk_secret="zendesk-test-secret",
+        servicenow_secret="servicenow-test-secret",
+        secret_key="test-secret-key",
+        max_body_bytes=200_000,
+    )
+
+
+@pytest.fixture
+async def web_app(web_settings, dev_client, worker, sessions, catalog, task_queue):
+    """The web app on the real dev server, a running worker and the test database."""
+    from web.app import create_app
+    from web.context import WebContext
+
+    return create_app(
+        WebContext(
+            settings=web_settings,
+            client=dev_client,
+            sessions=sessions,
+            catalog=catalog,
+            task_queue=task_queue,
+            secret_key=web_settings.secret_key,
+        )
+    )
+
+
+@pytest.fixture
+async def http(web_app) -> AsyncIterator:
+    import httpx
+
+    transport = httpx.ASGITransport(app=web_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://coachflow.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def tokens(sessions) -> dict[str, str]:
+    """Every person of tests/people.py in the directory, with a bearer token each."""
+    from store.users import add_user, issue_token
+    from tests import people
+
+    out = {}
+    async with sessions() as session, session.begin():
+        for actor in (
+            people.TRAINEE,
+            people.OTHER_TRAINEE,
+            people.LEAD,
+            people.SECOND_LEAD,
+            people.QA_LEAD,
+            people.OUTSIDE_LEAD,
+            people.ADMIN,
+        ):
+            await add_user(session, actor.id, actor.role, actor.teams, actor.groups)
+            out[actor.id] = await issue_token(session, actor.id)
+    return out

@@ -27,3 +27,7 @@ async def assessment_of(sessions, workflow_id: str) -> AssessmentRow:
     async with sessions() as session:
         query = select(AssessmentRow).where(AssessmentRow.workflow_id == workflow_id)
         return (await session.execute(query)).scalar_one()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

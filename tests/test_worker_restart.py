@@ -42,6 +42,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.coaching import LeadDecision
 from domain.lifecycle import Acknowledge, AnswerSurvey, CompleteTask
 from service.intake import Intake
+from service.updates import execute_update
 from service.worker import build_worker
 from store.models import (
     AssessmentRow,
@@ -248,11 +249,12 @@ class _Workers:
 
 
 async def _update(handle: WorkflowHandle, update: Any, arg: Any, update_id: str) -> Any:
-    """Run an update to completion. If the SDK gives up while a worker is down, send it again
-    with the same update id: the server deduplicates by id, so it still applies once."""
+    """Run an update to completion, as the CLI does (NotReady while a restarted worker drafts
+    again is retried). If the SDK gives up while a worker is down, send it again with the same
+    update id: the server deduplicates by id, so it still applies once."""
     for _ in range(5):
         try:
-            return await handle.execute_update(update, arg, id=update_id)
+            return await execute_update(handle, update, arg, update_id)
         except WorkflowUpdateRPCTimeoutOrCancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():

@@ -1,0 +1,32 @@
+"""The audit log: who did what to which record. Details carry ids and choices, never free text
+that may quote a customer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import AuditRow
+
+
+async def audit(
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    target: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditRow(
+            at=datetime.now(UTC), actor=actor, action=action, target=target, details=details or {}
+        )
+    )
+    await session.flush()
+
+
+async def audit_log(session: AsyncSession, limit: int = 100) -> list[AuditRow]:
+    query = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())

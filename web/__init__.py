@@ -1,0 +1,1 @@
+"""HTTP: help-desk webhooks, the JSON API and the server-rendered pages."""

@@ -1,0 +1,219 @@
+"""What a user may see and do, shared by the JSON API and the pages.
+
+Reads are scoped here: a lead sees the assessments of their teams, of the reviewer groups they
+belong to and those reassigned to them; a trainee sees only their own assessments once a lead
+(or the virtual coach) has released them, and never the raw thread; an admin sees everything.
+Writes go to the workflow as updates, whose validators have the last word; every decision is
+written to the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.coaching import LeadDecision
+from domain.lifecycle import (
+    Acknowledge,
+    AnswerSurvey,
+    CompleteTask,
+    Dispute,
+    ResolveDispute,
+    ResponseView,
+    SurveyView,
+    TaskView,
+)
+from opportunities.catalog import Catalog
+from store.assessments import queue_order
+from store.audit import audit
+from store.models import AssessmentRow, LearningTaskRow, SurveyRow
+from store.users import UserError, resolve_actor
+from web.auth import User
+from web.context import WebContext
+from web.errors import problem, send_update
+from workflows.coaching import CoachingWorkflow
+
+RELEASED = ("coaching", "virtual_coach", "closed_complete", "closed_incomplete")
+
+
+def _reviewed_by_groups(catalog: Catalog, groups: list[str]) -> list[str]:
+    return [
+        o.id
+        for o in catalog.opportunities.values()
+        if o.review.by in groups or (o.review.escalate_to and o.review.escalate_to in groups)
+    ]
+
+
+def visible(user: User, catalog: Catalog) -> ColumnElement[bool]:
+    """The SQL condition for the assessments `user` may read. A lead also sees assessments
+    whose team is unknown: any lead may decide those (domain.people.reviewer_problem)."""
+    actor = user.actor
+    if actor.role == "admin":
+        return AssessmentRow.id.is_not(None)
+    if actor.role == "trainee":
+        return (AssessmentRow.agent_id == actor.id) & AssessmentRow.status.in_(RELEASED)
+    conditions: list[ColumnElement[bool]] = [
+        AssessmentRow.assigned_lead == actor.id,
+        AssessmentRow.team.is_(None),
+    ]
+    if actor.teams:
+        conditions.append(AssessmentRow.team.in_(actor.teams))
+    opportunities = _reviewed_by_groups(catalog, actor.groups)
+    if opportunities:
+        conditions.append(AssessmentRow.opportunity_id.in_(opportunities))
+    return or_(*conditions)
+
+
+async def list_visible(
+    session: AsyncSession,
+    user: User,
+    catalog: Catalog,
+    status: list[str] | None = None,
+    agent: str | None = None,
+    opportunity: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[AssessmentRow]:
+    query = select(AssessmentRow).where(visible(user, catalog))
+    if status:
+        query = query.where(AssessmentRow.status.in_(status))
+    if agent:
+        query = query.where(AssessmentRow.agent_id == agent)
+    if opportunity:
+        query = query.where(AssessmentRow.opportunity_id == opportunity)
+    query = query.order_by(*queue_order()).limit(limit).offset(offset)
+    return list((await session.execute(query)).scalars())
+
+
+async def visible_assessment(
+    session: AsyncSession, user: User, catalog: Catalog, assessment_id: int
+) -> AssessmentRow:
+    """The assessment, or 404 whether it is missing or hidden from this user: a trainee
+    probing ids learns nothing."""
+    row = (
+        await session.execute(
+            select(AssessmentRow).where(AssessmentRow.id == assessment_id, visible(user, catalog))
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise problem(404, "NotFound", f"id: no assessment {assessment_id}")
+    return row
+
+
+async def _resolve(session: AsyncSession, name: str, field: str):
+    try:
+        return await resolve_actor(session, name)
+    except UserError as exc:
+        raise problem(422, "InvalidRequest", f"{field}: {exc}") from None
+
+
+async def decide(
+    context: WebContext,
+    user: User,
+    assessment_id: int,
+    decision: dict[str, Any],
+    update_id: str | None = None,
+) -> Any:
+    """Send the lead's decision. `decision` holds action, reason, scores, causes, note and, for
+    a reassignment, `to` (a user name)."""
+    async with context.sessions() as session:
+        row = await visible_assessment(session, user, context.catalog, assessment_id)
+        to = decision.get("to")
+        to_actor = await _resolve(session, to, "to") if to else None
+    payload = LeadDecision(
+        action=decision.get("action") or "",
+        by=user.actor,
+        reason=decision.get("reason"),
+        scores=decision.get("scores") or {},
+        causes=decision.get("causes") or {},
+        note=decision.get("note"),
+        to=to_actor,
+    )
+    result = await send_update(context.client, row, CoachingWorkflow.decide, payload, update_id)
+    async with context.sessions() as session, session.begin():
+        await audit(
+            session,
+            user.name,
+            f"decision.{result.action}",
+            f"assessment:{row.id}",
+            {
+                "workflow_id": row.workflow_id,
+                "changes": [c.model_dump(mode="json") for c in result.changes],
+                "to": result.to,
+            },
+        )
+    return result
+
+
+async def _row_of(session: AsyncSession, model: Any, row_id: int, label: str) -> Any:
+    row = await session.get(model, row_id)
+    if row is None:
+        raise problem(404, "NotFound", f"id: no {label} {row_id}")
+    return row
+
+
+async def _assessment_for(session: AsyncSession, assessment_id: int) -> AssessmentRow:
+    return await _row_of(session, AssessmentRow, assessment_id, "assessment")
+
+
+async def complete_task(context: WebContext, user: User, task_id: int) -> TaskView:
+    async with context.sessions() as session:
+        task = await _row_of(session, LearningTaskRow, task_id, "task")
+        if task.trainee_id != user.name:
+            raise problem(403, "Forbidden", f"by: task {task_id} belongs to another trainee")
+        row = await _assessment_for(session, task.assessment_id)
+    return await send_update(
+        context.client,
+        row,
+        CoachingWorkflow.complete_task,
+        CompleteTask(by=user.actor, task_id=task_id),
+    )
+
+
+async def answer_survey(
+    context: WebContext, user: User, survey_id: int, answers: dict[str, Any]
+) -> SurveyView:
+    async with context.sessions() as session:
+        survey = await _row_of(session, SurveyRow, survey_id, "survey")
+        if survey.respondent_id != user.name:
+            raise problem(403, "Forbidden", f"by: survey {survey_id} is for someone else")
+        row = await _assessment_for(session, survey.assessment_id)
+    return await send_update(
+        context.client,
+        row,
+        CoachingWorkflow.answer_survey,
+        AnswerSurvey(by=user.actor, survey_id=survey_id, answers=answers),
+    )
+
+
+async def respond(
+    context: WebContext, user: User, assessment_id: int, reason: str | None = None
+) -> ResponseView:
+    """Acknowledge the coaching, or dispute it when a reason is given."""
+    async with context.sessions() as session:
+        row = await visible_assessment(session, user, context.catalog, assessment_id)
+    if reason is None:
+        return await send_update(
+            context.client, row, CoachingWorkflow.acknowledge, Acknowledge(by=user.actor)
+        )
+    return await send_update(
+        context.client, row, CoachingWorkflow.dispute, Dispute(by=user.actor, reason=reason)
+    )
+
+
+async def resolve_dispute(
+    context: WebContext, user: User, assessment_id: int, resolution: str, note: str | None
+) -> ResponseView:
+    async with context.sessions() as session:
+        row = await visible_assessment(session, user, context.catalog, assessment_id)
+    result = await send_update(
+        context.client,
+        row,
+        CoachingWorkflow.resolve_dispute,
+        ResolveDispute(by=user.actor, resolution=resolution, note=note),
+    )
+    async with context.sessions() as session, session.begin():
+        await audit(session, user.name, f"dispute.{resolution}", f"assessment:{row.id}", {})
+    return result
