@@ -130,6 +130,8 @@ def _users(args: argparse.Namespace, settings: Settings) -> int:
                 settings, args.name, args.role, args.team or [], args.group or [], args.json
             )
         )
+    if args.users_command == "token":
+        return asyncio.run(user_commands.users_token(settings, args.name, args.json))
     return asyncio.run(user_commands.users_list(settings, args.json))
 
 
@@ -211,8 +213,8 @@ def _as(p: argparse.ArgumentParser, who: str, alias: str | None = None) -> None:
 
 def _users_parser(sub) -> None:
     p = sub.add_parser("users", help="the user directory: add and list users")
-    users = p.add_subparsers(dest="users_command", required=True, metavar="add|list")
-    add = users.add_parser("add", help="add a user")
+    users = p.add_subparsers(dest="users_command", required=True, metavar="add|list|token")
+    add = users.add_parser("add", help="add a user and print their bearer token")
     add.add_argument("name")
     add.add_argument("--role", required=True, help=" | ".join(ROLES))
     add.add_argument("--team", action="append", help="repeatable: teams the user belongs to")
@@ -220,6 +222,9 @@ def _users_parser(sub) -> None:
     add.add_argument("--json", action="store_true")
     listing = users.add_parser("list", help="list the users")
     listing.add_argument("--json", action="store_true")
+    token = users.add_parser("token", help="issue a new bearer token (the old one stops working)")
+    token.add_argument("name")
+    token.add_argument("--json", action="store_true")
     p.set_defaults(run=_users)
 
 

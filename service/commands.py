@@ -322,11 +322,15 @@ async def metrics(settings: Settings, since: datetime | None, as_json: bool) -> 
 
 
 async def dev(settings: Settings, port: int) -> int:
+    from service.demo_users import demo_tokens
+    from web.serve import web_server
+
     if settings.temporal_address:
         raise SystemExit(
             "`dev` runs the embedded stack; unset TEMPORAL_ADDRESS "
             "or run `python worker.py` against your server"
         )
+    catalog = catalog_for(settings)
     async with (
         open_store(settings) as sessions,
         connect(settings, sessions, port=port, ui=True) as conn,
@@ -334,13 +338,19 @@ async def dev(settings: Settings, port: int) -> int:
         if not conn.in_process_worker:
             raise SystemExit(f"a dev server already runs at {conn.address}")
         settings.dev_server_file.write_text(json.dumps({"address": conn.address}))
+        server = web_server(settings, conn.client, sessions, catalog)
+        web = asyncio.create_task(server.serve())
         print(
             f"Temporal dev server on {conn.address} (UI http://127.0.0.1:{port + 1000}), "
             f"data in {settings.data_dir}/; worker on task queue {settings.task_queue!r}."
         )
+        print(f"Web app on http://127.0.0.1:{settings.web_port} (log in with a name and token).")
+        for name, role, token in await demo_tokens(sessions, catalog):
+            print(f"  {role:<8} {name:<12} {token}")
         print("Other starter.py commands in this folder use this server. Ctrl-C stops it.")
         try:
-            await asyncio.Event().wait()
+            await web
         finally:
+            server.should_exit = True
             settings.dev_server_file.unlink(missing_ok=True)
     return 0

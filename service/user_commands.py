@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from service import render
 from service.runtime import open_store
 from service.settings import Settings
-from store.users import UserError, add_user, get_user, list_users
+from store.users import UserError, add_user, get_user, issue_token, list_users
 
 
 async def users_add(
@@ -28,6 +28,7 @@ async def users_add(
                     print(f"name: user {name!r} already exists", file=sys.stderr)
                     return 1
                 data = render.user_dict(await add_user(session, name, role, teams, groups))
+                data["token"] = await issue_token(session, name)
         except UserError as exc:
             print(f"cannot add user: {exc}", file=sys.stderr)
             return 2
@@ -41,6 +42,23 @@ async def users_add(
             f"added {data['name']} ({data['role']}; teams {', '.join(data['teams']) or '-'}; "
             f"groups {', '.join(data['groups']) or '-'})"
         )
+        print(f"token (shown once; `users token {name}` issues a new one): {data['token']}")
+    return 0
+
+
+async def users_token(settings: Settings, name: str, as_json: bool) -> int:
+    """Issue a new bearer token, which replaces the user's old one."""
+    async with open_store(settings) as sessions, sessions() as session:
+        try:
+            async with session.begin():
+                token = await issue_token(session, name)
+        except UserError as exc:
+            print(f"name: {exc}", file=sys.stderr)
+            return 1
+    if as_json:
+        print(json.dumps({"name": name, "token": token}))
+    else:
+        print(token)
     return 0
 
 

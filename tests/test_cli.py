@@ -150,6 +150,12 @@ def test_users_add_and_list(tmp_path: Path):
     )
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout)["teams"] == ["tier1"]
+    first_token = json.loads(added.stdout)["token"]
+    reissued = _run("users", "token", "quinn", "--json", cwd=tmp_path)
+    second_token = json.loads(reissued.stdout)["token"]
+    assert first_token.startswith("cf_") and second_token.startswith("cf_")
+    assert first_token != second_token
+    assert _run("users", "token", "nobody", cwd=tmp_path).returncode == 1
     _add(tmp_path, "a-17", "trainee", "--team", "tier1")
     listed = _run("users", "list", "--json", cwd=tmp_path)
     users = {u["name"]: u for u in json.loads(listed.stdout)}

@@ -100,3 +100,25 @@ async def test_nothing_is_written_without_the_callers_commit(sessions):
         await add_user(session, "lee", "lead")
         await session.rollback()
     assert await _count(sessions) == 0
+
+
+async def test_a_token_is_stored_hashed_and_a_new_one_replaces_the_old(sessions):
+    from sqlalchemy import select
+
+    from store.models import UserRow
+    from store.users import add_user, issue_token, user_by_token
+
+    async with sessions() as session, session.begin():
+        await add_user(session, "lee", "lead", ["tier1"])
+        first = await issue_token(session, "lee")
+    async with sessions() as session:
+        (row,) = (await session.execute(select(UserRow))).scalars()
+        assert first not in (row.token_hash or "") and len(row.token_hash) == 64
+        assert (await user_by_token(session, first)).name == "lee"
+        assert await user_by_token(session, "cf_wrong") is None
+        assert await user_by_token(session, "") is None
+    async with sessions() as session, session.begin():
+        second = await issue_token(session, "lee")
+    async with sessions() as session:
+        assert await user_by_token(session, first) is None
+        assert (await user_by_token(session, second)).name == "lee"
