@@ -16,7 +16,7 @@ from domain.people import ROLES
 from intake.errors import IntakeError
 from intake.generic import read_export
 from opportunities.catalog import Catalog
-from service import commands, lifecycle_commands, user_commands
+from service import commands, lifecycle_commands, schedule_commands, user_commands
 from service.settings import Settings
 from service.updates import CommandError
 
@@ -228,6 +228,89 @@ def _users_parser(sub) -> None:
     p.set_defaults(run=_users)
 
 
+def _schedule(args: argparse.Namespace, settings: Settings) -> int:
+    sc = schedule_commands
+    command = args.schedule_command
+    if command == "qa-sample":
+        return asyncio.run(
+            sc.cli_create(
+                settings,
+                args.opportunity,
+                args.per_agent,
+                args.every,
+                args.id,
+                args.paused,
+                args.json,
+            )
+        )
+    if command == "list":
+        return asyncio.run(sc.cli_list(settings, args.json))
+    if command in ("pause", "unpause"):
+        return asyncio.run(sc.cli_pause(settings, args.id, command == "pause", args.json))
+    if command == "delete":
+        return asyncio.run(sc.cli_delete(settings, args.id, args.json))
+    if command == "trigger":
+        return asyncio.run(sc.cli_trigger(settings, args.id, not args.no_wait, args.json))
+    return asyncio.run(sc.cli_report(settings, args.opportunity, args.limit, args.json))
+
+
+def _every(text: str):
+    from domain.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _per_agent(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 100")
+    return value
+
+
+def _schedule_parser(sub) -> None:
+    p = sub.add_parser("schedule", help="the QA sample's Temporal Schedule and its runs")
+    schedules = p.add_subparsers(
+        dest="schedule_command",
+        required=True,
+        metavar="qa-sample|list|pause|unpause|delete|trigger|report",
+    )
+    create = schedules.add_parser("qa-sample", help="create the fair QA-sample schedule")
+    create.add_argument(
+        "--every", type=_every, default="7d", help="how often, and the window each run covers"
+    )
+    create.add_argument(
+        "--per-agent", type=_per_agent, default=5, help="at most this many per agent"
+    )
+    create.add_argument("--opportunity", default="weekly-qa-sample")
+    create.add_argument("--id", help="schedule id (default qa-sample/OPPORTUNITY)")
+    create.add_argument("--paused", action="store_true", help="create it paused")
+    create.add_argument("--json", action="store_true")
+    listing = schedules.add_parser("list", help="the schedules, their state and next run")
+    listing.add_argument("--json", action="store_true")
+    for name, what in (
+        ("pause", "pause a schedule"),
+        ("unpause", "resume a paused schedule"),
+        ("delete", "delete a schedule"),
+        ("trigger", "run a schedule's action now"),
+    ):
+        one = schedules.add_parser(name, help=what)
+        one.add_argument("id", metavar="ID")
+        if name == "trigger":
+            one.add_argument("--no-wait", action="store_true", help="do not wait for the run")
+        one.add_argument("--json", action="store_true")
+    report = schedules.add_parser("report", help="the latest sample runs against their population")
+    report.add_argument("--opportunity")
+    report.add_argument("--limit", type=int, default=5)
+    report.add_argument("--json", action="store_true")
+    p.set_defaults(run=_schedule)
+
+
 def _lifecycle_parsers(sub) -> None:
     p = sub.add_parser("tasks", help="a trainee's learning tasks")
     _as(p, "the trainee")
@@ -351,6 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     _lifecycle_parsers(sub)
 
     _users_parser(sub)
+
+    _schedule_parser(sub)
 
     p = sub.add_parser("metrics", help="print the coaching metrics")
     p.add_argument("--since", type=_date)

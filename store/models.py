@@ -321,3 +321,34 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(100))
     target: Mapped[str] = mapped_column(String(600))
     details: Mapped[dict] = mapped_column(JSON)
+
+
+class QaSampleRow(Base):
+    """One run of the QA sample: its window, what it drew, and the population it drew from."""
+
+    __tablename__ = "qa_samples"
+    __table_args__ = (Index("ix_qa_samples_opportunity_window", "opportunity_id", "window_end"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(600), unique=True)
+    opportunity_id: Mapped[str] = mapped_column(String(100))
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    per_agent: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[str] = mapped_column(String(700))
+    status: Mapped[str] = mapped_column(String(20))
+    population_total: Mapped[int] = mapped_column(Integer)
+    eligible: Mapped[int] = mapped_column(Integer)
+    skipped_assessed: Mapped[int] = mapped_column(Integer)
+    sample_total: Mapped[int] = mapped_column(Integer)
+    per_agent_counts: Mapped[dict] = mapped_column(JSON)
+    sample_composition: Mapped[dict] = mapped_column(JSON)
+    population_composition: Mapped[dict] = mapped_column(JSON)
+    backup_used: Mapped[bool] = mapped_column(Boolean)
+    backups: Mapped[list] = mapped_column(JSON)
+    tickets: Mapped[list] = mapped_column(JSON)
+    started: Mapped[list] = mapped_column(JSON)
+    duplicates: Mapped[list] = mapped_column(JSON)
+    missing: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
