@@ -58,12 +58,13 @@ async def compute_metrics(
     ).one()
     drafted, stopped, reviewed, approved, overrides, dismissed, issues, review_avg = row
     decided = approved + dismissed
+    cause = M.data["cause"].as_string().label("cause")
     by_cause = dict(
         (
             await session.execute(
-                select(M.data["cause"].as_string(), func.count())
+                select(cause, func.count())
                 .where(M.kind == "process_issue", *window)
-                .group_by(M.data["cause"].as_string())
+                .group_by(cause)
             )
         ).all()
     )

@@ -9,6 +9,7 @@ written to the audit log.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
@@ -28,7 +29,7 @@ from domain.lifecycle import (
 from opportunities.catalog import Catalog
 from store.assessments import queue_order
 from store.audit import audit
-from store.models import AssessmentRow, LearningTaskRow, SurveyRow
+from store.models import AssessmentRow, AuditRow, LearningTaskRow, SurveyRow
 from store.users import UserError, resolve_actor
 from web.auth import User
 from web.context import WebContext
@@ -131,20 +132,33 @@ async def decide(
         note=decision.get("note"),
         to=to_actor,
     )
+    update_id = update_id or uuid.uuid4().hex
     result = await send_update(context.client, row, CoachingWorkflow.decide, payload, update_id)
     async with context.sessions() as session, session.begin():
-        await audit(
-            session,
-            user.name,
-            f"decision.{result.action}",
-            f"assessment:{row.id}",
-            {
-                "workflow_id": row.workflow_id,
-                "changes": [c.model_dump(mode="json") for c in result.changes],
-                "to": result.to,
-            },
-        )
+        # The same update id again is the same decision, returned by the workflow: audit it once.
+        if not await _audited(session, row.id, update_id):
+            await audit(
+                session,
+                user.name,
+                f"decision.{result.action}",
+                f"assessment:{row.id}",
+                {
+                    "workflow_id": row.workflow_id,
+                    "request_id": update_id,
+                    "changes": [c.model_dump(mode="json") for c in result.changes],
+                    "to": result.to,
+                },
+            )
     return result
+
+
+async def _audited(session: AsyncSession, assessment_id: int, request_id: str) -> bool:
+    query = select(AuditRow.id).where(
+        AuditRow.target == f"assessment:{assessment_id}",
+        AuditRow.action.startswith("decision."),
+        AuditRow.details["request_id"].as_string() == request_id,
+    )
+    return (await session.execute(query.limit(1))).first() is not None
 
 
 async def _row_of(session: AsyncSession, model: Any, row_id: int, label: str) -> Any:
