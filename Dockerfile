@@ -12,6 +12,7 @@ COPY rubrics rubrics
 COPY service service
 COPY store store
 COPY surveys surveys
+COPY web web
 COPY workflows workflows
 COPY starter.py worker.py ./
 RUN pip install --no-cache-dir .

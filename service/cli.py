@@ -188,6 +188,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run_demo(settings, count=args.count))
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(commands.serve(settings, args.host))
+
+
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(commands.dev(settings, args.port))
 
@@ -377,6 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dev", help="run the Temporal dev server and a worker until stopped")
     p.add_argument("--port", type=int, default=7233)
     p.set_defaults(run=_dev)
+
+    p = sub.add_parser("serve", help="serve the web app (port: COACHFLOW_WEB_PORT)")
+    p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 in a container")
+    p.set_defaults(run=_serve)
 
     p = sub.add_parser("ingest", help="ingest an export file of events")
     p.add_argument("file")

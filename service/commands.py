@@ -354,3 +354,18 @@ async def dev(settings: Settings, port: int) -> int:
             server.should_exit = True
             settings.dev_server_file.unlink(missing_ok=True)
     return 0
+
+
+async def serve(settings: Settings, host: str) -> int:
+    """The web app alone, against TEMPORAL_ADDRESS (or a running `dev`); workers run apart."""
+    from web.serve import web_server
+
+    catalog = catalog_for(settings)
+    if catalog.problems:
+        raise SystemExit("the definitions have problems; run `starter.py check`")
+    async with open_store(settings) as sessions, connect(settings, sessions) as conn:
+        if conn.in_process_worker:
+            print("no TEMPORAL_ADDRESS and no running `dev`: serving with the embedded stack")
+        print(f"Web app on http://{host}:{settings.web_port}, Temporal at {conn.address}.")
+        await web_server(settings, conn.client, sessions, catalog, host=host).serve()
+    return 0

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from examples.demo_tickets import generate, planted_pii
@@ -270,3 +273,38 @@ def test_a_coaching_lifecycle_through_the_cli(tmp_path: Path):
     assert shown["status"] == "closed_complete"
     late = _run("dispute", key, "--as", "a-17", "--reason", "too late", cwd=tmp_path)
     assert late.returncode == 1 and "closed_complete" in late.stderr
+
+
+def test_serve_answers_health_with_the_embedded_stack(tmp_path: Path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("COACHFLOW_DATABASE_URL", "TEMPORAL_ADDRESS")
+    }
+    environment["COACHFLOW_WEB_PORT"] = str(port)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "starter.py"), "serve"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.stdout.read()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert json.loads(r.read()) == {"database": "ok", "temporal": "ok"}
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve never answered /healthz"
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert (tmp_path / ".coachflow" / "secret-key").stat().st_mode & 0o077 == 0
