@@ -6,6 +6,9 @@ changes nothing that the first attempt already wrote.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -38,9 +41,13 @@ from store.lifecycle.coaching import close_assessment, start_coaching
 from store.lifecycle.views import response_view, survey_view, task_view
 
 
-def _refused(exc: lifecycle.LifecycleError) -> ApplicationError:
-    """A transition the store refuses will not succeed on retry."""
-    return ApplicationError(str(exc), type="LifecycleRefused", non_retryable=True)
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A transition the store refuses will not succeed on retry: fail without retrying."""
+    try:
+        yield
+    except lifecycle.LifecycleError as exc:
+        raise ApplicationError(str(exc), type="LifecycleRefused", non_retryable=True) from None
 
 
 class LifecycleActivities:
@@ -50,10 +57,8 @@ class LifecycleActivities:
     @activity.defn(name=START_COACHING)
     async def start_coaching(self, req: StartCoachingRequest) -> CoachingStarted:
         async with self.sessions() as session, session.begin():
-            try:
+            with _refusals():
                 tasks, surveys = await start_coaching(session, req)
-            except lifecycle.LifecycleError as exc:
-                raise _refused(exc) from None
             return CoachingStarted(
                 tasks=[task_view(t) for t in tasks], surveys=[survey_view(s) for s in surveys]
             )
@@ -61,7 +66,7 @@ class LifecycleActivities:
     @activity.defn(name=TASK_STEP)
     async def task_step(self, req: TaskStepRequest) -> TaskStepDone:
         async with self.sessions() as session, session.begin():
-            try:
+            with _refusals():
                 if req.step == "complete":
                     assert req.trainee_id is not None
                     task, skill = await lifecycle.complete_task(
@@ -72,34 +77,28 @@ class LifecycleActivities:
                     task = await lifecycle.remind_task(session, req.task_id, req.at)
                 else:
                     task = await lifecycle.close_task(session, req.task_id, req.at)
-            except lifecycle.LifecycleError as exc:
-                raise _refused(exc) from None
             return TaskStepDone(task=task_view(task))
 
     @activity.defn(name=ANSWER_SURVEY)
     async def answer_survey(self, req: AnswerSurveyRequest) -> SurveysChanged:
         async with self.sessions() as session, session.begin():
-            try:
+            with _refusals():
                 survey = await lifecycle.answer_survey(
                     session, req.survey_id, req.respondent_id, req.answers, req.at
                 )
-            except lifecycle.LifecycleError as exc:
-                raise _refused(exc) from None
             return SurveysChanged(surveys=[survey_view(survey)])
 
     @activity.defn(name=EXPIRE_SURVEYS)
     async def expire_surveys(self, req: ExpireSurveysRequest) -> SurveysChanged:
         async with self.sessions() as session, session.begin():
-            try:
+            with _refusals():
                 rows = await lifecycle.expire_surveys(session, req.assessment_id, req.at)
-            except lifecycle.LifecycleError as exc:
-                raise _refused(exc) from None
             return SurveysChanged(surveys=[survey_view(s) for s in rows])
 
     @activity.defn(name=RECORD_RESPONSE)
     async def record_response(self, req: ResponseRequest) -> ResponseRecorded:
         async with self.sessions() as session, session.begin():
-            try:
+            with _refusals():
                 if req.kind == "acknowledged":
                     row = await lifecycle.acknowledge(
                         session, req.assessment_id, req.trainee_id, req.at
@@ -108,19 +107,15 @@ class LifecycleActivities:
                     row = await lifecycle.dispute(
                         session, req.assessment_id, req.trainee_id, req.reason or "", req.at
                     )
-            except lifecycle.LifecycleError as exc:
-                raise _refused(exc) from None
             return ResponseRecorded(response=response_view(row))
 
     @activity.defn(name=RESOLVE_DISPUTE)
     async def resolve_dispute(self, req: ResolveRequest) -> ResponseRecorded:
         async with self.sessions() as session, session.begin():
-            try:
+            with _refusals():
                 row = await lifecycle.resolve_dispute(
                     session, req.assessment_id, req.lead_id, req.resolution, req.note, req.at
                 )
-            except lifecycle.LifecycleError as exc:
-                raise _refused(exc) from None
             return ResponseRecorded(response=response_view(row))
 
     @activity.defn(name=CLOSE_ASSESSMENT)
