@@ -8,6 +8,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.coaching import RecordDecisionRequest, SavedAssessment, SaveDraftRequest
+from store.audit import audit
 from store.measurements import append_measurement
 from store.models import AssessmentRow, CriterionResultRow, DecisionRow, TicketRow
 from store.redacted_text import redacted_for_ticket
@@ -219,6 +220,19 @@ async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> 
     row = (
         await session.execute(select(AssessmentRow).where(AssessmentRow.id == req.assessment_id))
     ).scalar_one()
+    await audit(
+        session,
+        decision.lead,
+        f"decision.{decision.action}",
+        f"assessment:{req.assessment_id}",
+        {
+            "workflow_id": req.workflow_id,
+            "request_id": request_id,
+            "changes": [c.model_dump(mode="json") for c in req.changes],
+            "to": decision.to.id if decision.to else None,
+        },
+        at=req.decided_at,
+    )
     await append_measurement(
         session,
         kind=f"decision_{decision.action}",

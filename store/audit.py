@@ -18,10 +18,16 @@ async def audit(
     action: str,
     target: str,
     details: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
+    """Append one entry in the caller's transaction, so it stands or falls with the change."""
     session.add(
         AuditRow(
-            at=datetime.now(UTC), actor=actor, action=action, target=target, details=details or {}
+            at=at or datetime.now(UTC),
+            actor=actor,
+            action=action,
+            target=target,
+            details=details or {},
         )
     )
     await session.flush()

@@ -17,7 +17,7 @@ from domain.coaching import DecisionResult, LeadDecision
 from opportunities.catalog import Catalog
 from service.intake import Intake
 from service.worker import build_worker
-from store.models import CriterionResultRow, DecisionRow, MeasurementEventRow
+from store.models import AuditRow, CriterionResultRow, DecisionRow, MeasurementEventRow
 from tests.factories import make_event
 from tests.helpers import assessment_of, until_drafted
 from tests.people import LEAD, OUTSIDE_LEAD, SECOND_LEAD, TRAINEE
@@ -203,6 +203,15 @@ async def test_the_same_update_id_twice_at_once_applies_once(
     assert first == second
     assert await _count(sessions, DecisionRow) == 1
     assert await _count(sessions, MeasurementEventRow, DECISION_EVENTS) == 1
+    async with sessions() as session:
+        (entry,) = (await session.execute(select(AuditRow))).scalars()
+    row = await assessment_of(sessions, workflow_id)
+    assert (entry.actor, entry.action, entry.target) == (
+        LEAD.id,
+        "decision.approve",
+        f"assessment:{row.id}",
+    )
+    assert entry.details["request_id"] == f"{row.id}:req-1"
 
 
 async def test_an_update_id_reused_on_another_assessment_decides_both(

@@ -3,13 +3,13 @@
 Reads are scoped here: a lead sees the assessments of their teams, of the reviewer groups they
 belong to and those reassigned to them; a trainee sees only their own assessments once a lead
 (or the virtual coach) has released them, and never the raw thread; an admin sees everything.
-Writes go to the workflow as updates, whose validators have the last word; every decision is
-written to the audit log.
+Writes go to the workflow as updates, whose validators have the last word; the activities that
+record decisions and dispute resolutions write the audit log in the same transaction, so the
+CLI's and the pages' decisions are audited alike, and once.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
@@ -28,8 +28,7 @@ from domain.lifecycle import (
 )
 from opportunities.catalog import Catalog
 from store.assessments import queue_order
-from store.audit import audit
-from store.models import AssessmentRow, AuditRow, LearningTaskRow, SurveyRow
+from store.models import AssessmentRow, LearningTaskRow, SurveyRow
 from store.users import UserError, resolve_actor
 from web.auth import User
 from web.context import WebContext
@@ -132,33 +131,7 @@ async def decide(
         note=decision.get("note"),
         to=to_actor,
     )
-    update_id = update_id or uuid.uuid4().hex
-    result = await send_update(context.client, row, CoachingWorkflow.decide, payload, update_id)
-    async with context.sessions() as session, session.begin():
-        # The same update id again is the same decision, returned by the workflow: audit it once.
-        if not await _audited(session, row.id, update_id):
-            await audit(
-                session,
-                user.name,
-                f"decision.{result.action}",
-                f"assessment:{row.id}",
-                {
-                    "workflow_id": row.workflow_id,
-                    "request_id": update_id,
-                    "changes": [c.model_dump(mode="json") for c in result.changes],
-                    "to": result.to,
-                },
-            )
-    return result
-
-
-async def _audited(session: AsyncSession, assessment_id: int, request_id: str) -> bool:
-    query = select(AuditRow.id).where(
-        AuditRow.target == f"assessment:{assessment_id}",
-        AuditRow.action.startswith("decision."),
-        AuditRow.details["request_id"].as_string() == request_id,
-    )
-    return (await session.execute(query.limit(1))).first() is not None
+    return await send_update(context.client, row, CoachingWorkflow.decide, payload, update_id)
 
 
 async def _row_of(session: AsyncSession, model: Any, row_id: int, label: str) -> Any:
@@ -222,12 +195,9 @@ async def resolve_dispute(
 ) -> ResponseView:
     async with context.sessions() as session:
         row = await visible_assessment(session, user, context.catalog, assessment_id)
-    result = await send_update(
+    return await send_update(
         context.client,
         row,
         CoachingWorkflow.resolve_dispute,
         ResolveDispute(by=user.actor, resolution=resolution, note=note),
     )
-    async with context.sessions() as session, session.begin():
-        await audit(session, user.name, f"dispute.{resolution}", f"assessment:{row.id}", {})
-    return result

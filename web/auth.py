@@ -86,7 +86,13 @@ async def optional_user(request: Request, context: Context) -> User | None:
     return await _from_cookie(context, cookie) if cookie else None
 
 
-async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def bearer_user(request: Request, context: Context) -> User | None:
+    """The API takes bearer tokens only: a cookie would need a CSRF check on every call."""
+    header = request.headers.get("authorization")
+    return await _from_bearer(context, header) if header else None
+
+
+async def current_user(user: Annotated[User | None, Depends(bearer_user)]) -> User:
     if user is None:
         raise HTTPException(
             401,

@@ -8,6 +8,7 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.audit import audit
 from store.lifecycle.common import (
     LifecycleError,
     Resolution,
@@ -140,6 +141,7 @@ async def resolve_dispute(
             )
             .execution_options(synchronize_session=False)
         )
+        await audit(session, lead_id, f"dispute.{resolution}", f"assessment:{assessment_id}", at=at)
         if resolution == "amended":
             await session.execute(
                 update(AssessmentRow)
