@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from web.api import assessments, events, lifecycle, meta
+from web.api import assessments, definitions, events, lifecycle, meta
 from web.context import WebContext
 from web.errors import validation_error
 from web.limits import BodyLimit
@@ -26,7 +26,7 @@ def create_app(context: WebContext) -> FastAPI:
     )
     app.state.context = context
     app.add_exception_handler(RequestValidationError, validation_error)
-    for module in (events, assessments, lifecycle, meta):
+    for module in (events, assessments, lifecycle, meta, definitions):
         app.include_router(module.router)
     app.include_router(pages.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
