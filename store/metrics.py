@@ -1,90 +1,130 @@
-"""The basic coaching metrics, computed in SQL from the measurement events."""
+"""The coaching metrics (DESIGN §7), computed in SQL from the measurement events and the
+assessments, over a window of time and any slice. The queries live in `metrics_review`,
+`metrics_outcomes`, `metrics_csat` and `metrics_trends`, the SQL helpers in `metrics_sql`,
+the models in `metrics_model`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
-from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import AssessmentRow, MeasurementEventRow
+from store.metrics_csat import csat_recovery
+from store.metrics_model import (
+    Metrics,
+    MetricsSlice,
+    Rate,
+    Responses,
+    Surveys,
+    TaskCompletion,
+    TrendBy,
+    TrendRow,
+    ratio,
+)
+from store.metrics_outcomes import repeat_themes, sampled_and_escalated
+from store.metrics_review import (
+    decision_stats,
+    event_counts,
+    overrides_by_criterion,
+    process_issue_refs,
+)
+from store.metrics_sql import NONE_KEY, M, run_all, scalar, sliced, window
+from store.metrics_trends import survey_scores, trends
+from store.models import AssessmentRow
 
-M = MeasurementEventRow
-DECISIONS = ("decision_approve", "decision_override", "decision_dismiss")
-
-
-class Metrics(BaseModel):
-    drafted: int
-    stopped: int
-    awaiting_review: int
-    tickets_reviewed: int
-    notes_approved: int
-    overrides: int
-    dismissed: int
-    override_rate: float | None
-    mean_review_hours: float | None
-    process_issues: int
-    process_issues_by_cause: dict[str, int]
-
-
-def _count(kind: str | tuple[str, ...]):
-    kinds = (kind,) if isinstance(kind, str) else kind
-    return func.coalesce(func.sum(case((M.kind.in_(kinds), 1), else_=0)), 0)
+__all__ = ["Metrics", "MetricsSlice", "Rate", "TrendBy", "TrendRow", "compute_metrics", "trends"]
 
 
 async def compute_metrics(
-    session: AsyncSession, since: datetime | None = None, until: datetime | None = None
+    session: AsyncSession,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    slice: MetricsSlice | None = None,
 ) -> Metrics:
-    window = []
-    if since is not None:
-        window.append(M.occurred_at >= since)
-    if until is not None:
-        window.append(M.occurred_at < until)
-    review_seconds = cast(M.data["review_seconds"].as_float(), Float)
-    row = (
-        await session.execute(
-            select(
-                _count("assessment_drafted"),
-                _count("assessment_stopped"),
-                func.count(func.distinct(case((M.kind.in_(DECISIONS), M.assessment_id)))),
-                _count(("decision_approve", "decision_override")),
-                _count("decision_override"),
-                _count("decision_dismiss"),
-                _count("process_issue"),
-                func.avg(case((M.kind.in_(DECISIONS), review_seconds))),
-            ).where(*window)
-        )
-    ).one()
-    drafted, stopped, reviewed, approved, overrides, dismissed, issues, review_avg = row
-    decided = approved + dismissed
-    cause = M.data["cause"].as_string().label("cause")
-    by_cause = dict(
-        (
-            await session.execute(
-                select(cause, func.count())
-                .where(M.kind == "process_issue", *window)
-                .group_by(cause)
-            )
-        ).all()
-    )
+    """Every metric over the events in [since, until) that match the slice. `awaiting_review`
+    is the queue as it is now (sliced, not windowed).
+
+    On PostgreSQL the statements run side by side on connections of the session's engine (each
+    statement reads committed data, as it would in the session); elsewhere, in the session."""
+    where = [*window(M.occurred_at, since, until), *sliced(M, slice)]
+    is_sliced = bool(sliced(M, slice))
+    # Drafted in the window: an assessment's drafting event is dated at its created_at.
+    drafted = [*window(AssessmentRow.created_at, since, until), *sliced(AssessmentRow, slice)]
     awaiting = (
-        await session.execute(
-            select(func.count())
-            .select_from(AssessmentRow)
-            .where(AssessmentRow.status.in_(("awaiting_review", "stopped")))
+        select(func.count())
+        .select_from(AssessmentRow)
+        .where(
+            AssessmentRow.status.in_(("awaiting_review", "stopped")), *sliced(AssessmentRow, slice)
         )
-    ).scalar_one()
+    )
+    # Independent statements, the longest first: on PostgreSQL they run side by side.
+    got = await run_all(
+        session,
+        {
+            "csat": lambda s: csat_recovery(s, where),
+            "repeat": lambda s: repeat_themes(s, where, sliced=is_sliced),
+            "decisions": lambda s: decision_stats(s, where),
+            "card": lambda s: sampled_and_escalated(s, drafted, until),
+            "criteria": lambda s: overrides_by_criterion(s, where),
+            "surveys": lambda s: survey_scores(s, where),
+            "counts": lambda s: event_counts(s, where, sliced=is_sliced),
+            "issues": lambda s: process_issue_refs(s, where),
+            "awaiting": lambda s: scalar(s, awaiting),
+        },
+    )
+    n, decisions = got["counts"], got["decisions"]
+    card, escalated = got["card"]
+    by_cause: dict[str, int] = {}
+    gaps: dict[str, dict[str, int]] = {"documentation": {}, "policy": {}}
+    for cause, ref, count in got["issues"]:
+        if cause:
+            by_cause[cause] = by_cause.get(cause, 0) + count
+        if cause in gaps:
+            gaps[cause][ref or NONE_KEY] = count
+    approved = n["decision_approve"] + n["decision_override"]
+    decided = approved + n["decision_dismiss"]
+    closed_tasks = n["task_completed"] + n["task_incomplete"]
     return Metrics(
-        drafted=drafted,
-        stopped=stopped,
-        awaiting_review=awaiting,
-        tickets_reviewed=reviewed,
+        drafted=n["assessment_drafted"],
+        stopped=n["assessment_stopped"],
+        awaiting_review=got["awaiting"],
+        tickets_reviewed=decisions.reviewed,
         notes_approved=approved,
-        overrides=overrides,
-        dismissed=dismissed,
-        override_rate=round(overrides / decided, 4) if decided else None,
-        mean_review_hours=round(review_avg / 3600, 2) if review_avg is not None else None,
-        process_issues=issues,
-        process_issues_by_cause={k: v for k, v in by_cause.items() if k},
+        overrides=n["decision_override"],
+        dismissed=n["decision_dismiss"],
+        override_rate=ratio(n["decision_override"], decided),
+        mean_review_hours=decisions.mean_review_hours,
+        p50_review_hours=decisions.p50_review_hours,
+        process_issues=n["process_issue"],
+        process_issues_by_cause=by_cause,
+        override_rate_by_criterion=got["criteria"],
+        override_rate_by_rubric_version=decisions.by_rubric_version,
+        repeat_themes=got["repeat"],
+        documentation_gaps=gaps["documentation"],
+        policy_gaps=gaps["policy"],
+        escalations=escalated,
+        csat_recovery=got["csat"],
+        tasks=TaskCompletion(
+            assigned=n["task_assigned"],
+            completed=n["task_completed"],
+            on_time=n["on_time"],
+            incomplete=n["task_incomplete"],
+            completion_rate=ratio(n["task_completed"], closed_tasks),
+            on_time_rate=ratio(n["on_time"], n["task_completed"]),
+        ),
+        skills_awarded=n["skill_awarded"],
+        surveys=Surveys(
+            sent=n["survey_sent"],
+            answered=n["survey_answered"],
+            expired=n["survey_expired"],
+            scores=got["surveys"],
+        ),
+        responses=Responses(
+            acknowledged=n["acknowledged"],
+            disputed=n["disputed"],
+            upheld=n["dispute_upheld"],
+            amended=n["dispute_amended"],
+        ),
+        scorecard=card,
     )
