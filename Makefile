@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/drafting.py
 	$(BIN)/python bench/intake_match.py
 	$(BIN)/python bench/redaction_quality.py
+	$(BIN)/python bench/metrics.py
 
 clean:
 	rm -rf $(VENV) .coachflow .pytest_cache .ruff_cache *.egg-info
