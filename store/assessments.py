@@ -242,7 +242,7 @@ async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> 
         data={
             "lead": decision.lead,
             "to": decision.to.id if decision.to else None,
-            "reason": decision.reason,
+            "reason": await redacted_for_ticket(session, req.assessment_id, decision.reason),
             "changes": [c.model_dump(mode="json") for c in req.changes],
             "review_seconds": (req.decided_at - row.created_at).total_seconds(),
         },

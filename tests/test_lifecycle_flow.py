@@ -368,7 +368,7 @@ async def test_a_leads_override_note_reaches_the_trainee_redacted(drafted, sessi
         LeadDecision(
             action="override",
             by=LEAD,
-            reason="tone",
+            reason="tone: Maria Lopez (+44 20 7946 0958) was kept waiting",
             note="Maria Lopez waited; call her on +44 20 7946 0958 or maria@example.org.",
         ),
     )
@@ -379,3 +379,7 @@ async def test_a_leads_override_note_reaches_the_trainee_redacted(drafted, sessi
     async with sessions() as session:
         (decision,) = (await session.execute(select(DecisionRow))).scalars()
     assert decision.note == row.coaching_note
+    (measured,) = await measurements(sessions, "decision_override")
+    reason = measured.data["reason"]
+    assert reason.startswith("tone: [CUSTOMER_NAME] (") and "[PHONE]) was kept waiting" in reason
+    assert not any(secret in reason for secret in ("Maria", "Lopez", "7946", "0958"))
