@@ -59,6 +59,8 @@ def ensure_chromium() -> tuple[Path | None, str | None]:
 def chromium() -> Path:
     path, reason = ensure_chromium()
     if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser test, but: {reason}")
         pytest.skip(f"no browser: {reason}")
     return path
 
