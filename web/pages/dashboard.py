@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from store.assessments import queue_counts
 from store.metrics import compute_metrics
 from web.context import Context
-from web.pages.charts import Bar, bar_chart
+from reporting.charts import Bar, bar_chart
 from web.pages.common import CAUSE_LABELS, STATUS_LABELS, PageRoute, PageUser, now, render
 from web.pages.common import require_role as require
 

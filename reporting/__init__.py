@@ -1,0 +1,1 @@
+"""The pilot report and the charts it shares with the dashboard."""
