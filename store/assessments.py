@@ -12,9 +12,8 @@ from store.audit import audit
 from store.measurements import append_measurement
 from store.models import AssessmentRow, CriterionResultRow, DecisionRow, TicketRow
 from store.redacted_text import redacted_for_ticket
+from store.slice_refs import issue_refs, slice_refs
 from store.upsert import insert_ignore
-
-SLICE_COLUMNS = ("agent_id", "team", "queue", "product_area", "customer_segment")
 
 
 async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAssessment:
@@ -54,6 +53,7 @@ async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAsses
         product_area=ticket.product_area,
         customer_segment=ticket.customer_segment,
         channel=ticket.channel,
+        **slice_refs(draft, ticket.snapshot),
         status=draft.status,
         stop_reason=draft.stop_reason,
         score=draft.score,
@@ -124,6 +124,7 @@ async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAsses
             key=f"{req.workflow_id}:{i}",
             assessment=row,
             data=issue.model_dump(mode="json"),
+            **issue_refs(issue),
         )
     return SavedAssessment(assessment_id=row.id, status=draft.status, created=True)
 

@@ -18,8 +18,12 @@ async def append_measurement(
     key: str,
     assessment: AssessmentRow | None = None,
     data: dict[str, Any] | None = None,
+    **refs: str | None,
 ) -> bool:
-    """Append once per (kind, key): a retried activity cannot count an event twice."""
+    """Append once per (kind, key): a retried activity cannot count an event twice.
+
+    An event of an assessment carries its slice ids; `refs` (kb_article, policy) name the KB
+    article or policy of this event when it is not the assessment's."""
     values: dict[str, Any] = {
         "dedupe_key": f"{kind}:{key}",
         "kind": kind,
@@ -38,5 +42,11 @@ async def append_measurement(
             queue=assessment.queue,
             product_area=assessment.product_area,
             customer_segment=assessment.customer_segment,
+            kb_article=assessment.kb_article,
+            policy=assessment.policy,
         )
+    unknown = set(refs) - {"kb_article", "policy"}
+    if unknown:
+        raise TypeError(f"append_measurement: unknown refs {sorted(unknown)}")
+    values.update({name: ref for name, ref in refs.items() if ref is not None})
     return await insert_ignore(session, MeasurementEventRow, values, ["dedupe_key"])

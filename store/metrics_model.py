@@ -11,7 +11,10 @@ SCORECARD_THRESHOLD = 0.85
 
 
 class MetricsSlice(BaseModel):
-    """Narrow every metric to the events and assessments that match all the fields given."""
+    """Narrow every metric to the events and assessments that match all the fields given.
+
+    An assessment's `kb_article` and `policy` are those its documentation or policy process
+    issue names, else the first the ticket links; a process issue's are its own."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -23,6 +26,8 @@ class MetricsSlice(BaseModel):
     opportunity: str | None = None
     rubric_id: str | None = None
     rubric_version: int | None = None
+    kb_article: str | None = None
+    policy: str | None = None
 
 
 class Rate(BaseModel):
@@ -109,6 +114,9 @@ class Scorecard(BaseModel):
 
 
 class Metrics(BaseModel):
+    """`process_issues` counts the issues; `process_issues_by_cause` and the gaps count the
+    assessments with an issue of that cause naming that ref (by cause, summed over refs)."""
+
     drafted: int
     stopped: int
     awaiting_review: int

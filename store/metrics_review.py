@@ -169,15 +169,22 @@ async def overrides_by_criterion(session: AsyncSession, where: list[Any]) -> dic
 
 
 async def process_issue_refs(session: AsyncSession, where: list[Any]) -> list[tuple]:
-    """(cause, ref, count) of the window's process issues."""
+    """(cause, ref, assessments) of the window's process issues: the number of assessments
+    with an issue of that cause naming that ref (several criteria failing for one stale
+    article are one gap)."""
     issues = (
-        select(M.data["cause"].as_string().label("cause"), M.data["ref"].as_string().label("ref"))
+        select(
+            M.data["cause"].as_string().label("cause"),
+            M.data["ref"].as_string().label("ref"),
+            M.assessment_id,
+        )
         .where(M.kind == "process_issue", *where)
         .subquery()
     )
+    assessments = func.count(issues.c.assessment_id.distinct())
     rows = await session.execute(
-        select(issues.c.cause, issues.c.ref, func.count())
+        select(issues.c.cause, issues.c.ref, assessments)
         .group_by(issues.c.cause, issues.c.ref)
-        .order_by(func.count().desc(), issues.c.cause, issues.c.ref)
+        .order_by(assessments.desc(), issues.c.cause, issues.c.ref)
     )
     return [tuple(r) for r in rows.all()]

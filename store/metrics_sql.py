@@ -36,6 +36,8 @@ SLICE_COLUMNS = {
     "opportunity": "opportunity_id",
     "rubric_id": "rubric_id",
     "rubric_version": "rubric_version",
+    "kb_article": "kb_article",
+    "policy": "policy",
 }
 
 

@@ -126,6 +126,8 @@ class AssessmentRow(Base):
     product_area: Mapped[str | None] = mapped_column(String(200))
     customer_segment: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(50))
+    kb_article: Mapped[str | None] = mapped_column(String(200))
+    policy: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(30))
     stop_reason: Mapped[str | None] = mapped_column(Text)
     score: Mapped[float | None] = mapped_column(Float)
@@ -208,6 +210,8 @@ class MeasurementEventRow(Base):
     queue: Mapped[str | None] = mapped_column(String(200))
     product_area: Mapped[str | None] = mapped_column(String(200))
     customer_segment: Mapped[str | None] = mapped_column(String(200))
+    kb_article: Mapped[str | None] = mapped_column(String(200))
+    policy: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict] = mapped_column(JSON)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import Message, Ticket, TicketEvent
+from store.csat_events import record_csat_after_coaching
 from store.models import EventRow, MessageRow, TicketRow
 from store.upsert import insert_for, insert_ignore
 
@@ -76,6 +77,8 @@ async def upsert_event(session: AsyncSession, event: TicketEvent) -> tuple[int, 
         },
         ["source", "event_id"],
     )
+    if new_event:
+        await record_csat_after_coaching(session, event)
     return ticket_pk, new_event
 
 
