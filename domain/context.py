@@ -14,6 +14,7 @@ EVENT_VARIABLES = ("event", "ticket", "change")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
 _FIELD = re.compile(r"(?<![\w.])ticket\s*\.\s*([A-Za-z_]\w*)")
 _WHOLE = re.compile(r"(?<![\w.])ticket\b(?!\s*\.)")
+_VARIABLE = {name: re.compile(rf"(?<![\w.]){name}\b") for name in EVENT_VARIABLES}
 
 
 def ticket_fields(sources: Iterable[str]) -> frozenset[str] | None:
@@ -29,6 +30,15 @@ def ticket_fields(sources: Iterable[str]) -> frozenset[str] | None:
     return frozenset(fields)
 
 
+def variables_read(sources: Iterable[str]) -> frozenset[str]:
+    """Which of `event`, `ticket` and `change` these CEL expressions name: each is a nested
+    map to convert, so a context leaves out the ones no expression reads."""
+    codes = [_STRING.sub('""', source) for source in sources]
+    return frozenset(
+        name for name in EVENT_VARIABLES if any(_VARIABLE[name].search(code) for code in codes)
+    )
+
+
 def ticket_view(ticket: Ticket, fields: frozenset[str] | None = None) -> dict[str, Any]:
     """The ticket as CEL sees it: every field but the thread, which the rubric checks judge
     (`message_count` instead), or only `fields` when given.
@@ -42,18 +52,28 @@ def ticket_view(ticket: Ticket, fields: frozenset[str] | None = None) -> dict[st
     return view
 
 
-def event_context(event: TicketEvent, fields: frozenset[str] | None = None) -> dict[str, Any]:
-    """The variables of an opportunity's condition; `fields` as from `ticket_fields`."""
-    return {
-        "event": {
+def event_context(
+    event: TicketEvent,
+    fields: frozenset[str] | None = None,
+    variables: frozenset[str] = frozenset(EVENT_VARIABLES),
+) -> dict[str, Any]:
+    """The variables of an opportunity's condition; `fields` as from `ticket_fields`, and only
+    the `variables` given (as from `variables_read`)."""
+    context: dict[str, Any] = {}
+    if "event" in variables:
+        context["event"] = {
             "event_id": event.event_id,
             "source": event.source,
             "type": event.type,
             "occurred_at": event.occurred_at.isoformat(),
-        },
-        "ticket": ticket_view(event.ticket, fields),
-        "change": event.change.model_dump(mode="json", by_alias=True) if event.change else None,
-    }
+        }
+    if "ticket" in variables:
+        context["ticket"] = ticket_view(event.ticket, fields)
+    if "change" in variables:
+        context["change"] = (
+            event.change.model_dump(mode="json", by_alias=True) if event.change else None
+        )
+    return context
 
 
 SAMPLE_EVENT = TicketEvent.model_validate(

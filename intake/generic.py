@@ -26,6 +26,14 @@ def parse_event(data: Any, source: str | None = None) -> TicketEvent:
         raise IntakeError(field_errors(exc)) from None
 
 
+def parse_event_body(body: bytes) -> TicketEvent:
+    """Validate one canonical event straight from the bytes of a request body."""
+    try:
+        return TicketEvent.model_validate_json(body)
+    except ValidationError as exc:
+        raise IntakeError(field_errors(exc)) from None
+
+
 def _records(path: Path) -> Iterator[tuple[str, Any]]:
     text = path.read_text(encoding="utf-8")
     stripped = text.lstrip()

@@ -12,7 +12,7 @@ from typing import Literal
 
 import cel
 
-from domain.context import event_context, ticket_fields
+from domain.context import event_context, ticket_fields, variables_read
 from domain.events import TicketEvent
 from domain.expressions import ExpressionError
 from opportunities.catalog import Catalog
@@ -44,8 +44,8 @@ def dedupe_key(opportunity_id: str, per: str, event: TicketEvent) -> str:
 
 
 @lru_cache(maxsize=256)
-def _fields(conditions: tuple[str, ...]) -> frozenset[str] | None:
-    return ticket_fields(conditions)
+def _reads(conditions: tuple[str, ...]) -> tuple[frozenset[str] | None, frozenset[str]]:
+    return ticket_fields(conditions), variables_read(conditions)
 
 
 def match_event(event: TicketEvent, catalog: Catalog) -> list[Match]:
@@ -53,8 +53,8 @@ def match_event(event: TicketEvent, catalog: Catalog) -> list[Match]:
     candidates = catalog.for_event_type(event.type)
     if not candidates:
         return []
-    fields = _fields(tuple(o.when for o in candidates))
-    context = cel.Context(event_context(event, fields))
+    fields, variables = _reads(tuple(o.when for o in candidates))
+    context = cel.Context(event_context(event, fields, variables))
     team = event.ticket.agent.team if event.ticket.agent else None
     out = []
     for opportunity in candidates:

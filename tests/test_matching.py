@@ -199,3 +199,17 @@ def test_conditions_see_only_the_ticket_fields_they_name():
         "csat",
     }
     assert ticket_fields(["size(ticket) > 1"]) is None
+
+
+def test_a_context_holds_only_the_variables_its_conditions_name():
+    from domain.context import event_context, variables_read
+
+    assert variables_read(["ticket.agent != null"]) == {"ticket"}
+    assert variables_read(['change != null && change.field in ["event", "ticket"]']) == {"change"}
+    assert variables_read(['ticket.status == "solved" || event.type == "qa.sampled"']) == {
+        "ticket",
+        "event",
+    }
+    event = make_event()
+    assert set(event_context(event, frozenset({"agent"}), frozenset({"ticket"}))) == {"ticket"}
+    assert set(event_context(event)) == {"event", "ticket", "change"}

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from temporalio.service import RPCError
 
-from domain.errors import FieldError, field_errors
+from domain.errors import FieldError
 from domain.events import TicketEvent
 from intake.errors import IntakeError
+from intake.generic import parse_event_body
 from intake.servicenow import SECRET_HEADER, parse_servicenow, verify_servicenow_secret
 from intake.zendesk import (
     SIGNATURE_HEADER,
@@ -230,9 +231,9 @@ def _not_configured(name: str, variable: str) -> Exception:
 async def post_event(request: Request, context: Context, _user: Admin) -> Accepted:
     body = await request.body()
     try:
-        event = TicketEvent.model_validate_json(body)
-    except ValidationError as exc:
-        raise _invalid(field_errors(exc)) from None
+        event = parse_event_body(body)
+    except IntakeError as exc:
+        raise _invalid(exc.errors) from None
     [result] = await _ingest(context, [event])
     return _accepted(result)
 
