@@ -73,14 +73,15 @@ async def trends(
     - agent, team, queue, product_area, customer_segment, criterion: the failed criteria put
       down to the agent's behaviour (coaching themes) of the assessments drafted in the week,
       dismissed ones aside;
-    - policy, kb_article: the process issues of cause policy or documentation drafted in the
-      week, by the policy or help-centre article they name (None when they name none).
+    - policy, kb_article: the assessments drafted in the week with a process issue of cause
+      policy or documentation, by the policy or help-centre article it names (None when it
+      names none), as the gaps count them.
     """
     if by in TREND_CAUSES:
         week = week_start(M.occurred_at)
         key = M.data["ref"].as_string()
         issues = (
-            select(week.label("week"), key.label("key"))
+            select(week.label("week"), key.label("key"), M.assessment_id.label("unit"))
             .where(
                 M.kind == "process_issue",
                 M.data["cause"].as_string() == TREND_CAUSES[by],
@@ -92,7 +93,11 @@ async def trends(
     elif by in TREND_COLUMNS:
         A, R = AssessmentRow, CriterionResultRow
         issues = (
-            select(week_start(A.created_at).label("week"), TREND_COLUMNS[by].label("key"))
+            select(
+                week_start(A.created_at).label("week"),
+                TREND_COLUMNS[by].label("key"),
+                R.id.label("unit"),
+            )
             .select_from(R)
             .join(A, A.id == R.assessment_id)
             .where(
@@ -107,7 +112,7 @@ async def trends(
     else:
         raise ValueError(f"by: must be one of {', '.join([*TREND_COLUMNS, *TREND_CAUSES])}")
     rows = await session.execute(
-        select(issues.c.week, issues.c.key, func.count())
+        select(issues.c.week, issues.c.key, func.count(issues.c.unit.distinct()))
         .group_by(issues.c.week, issues.c.key)
         .order_by(issues.c.week, issues.c.key.is_(None), issues.c.key)
     )
