@@ -22,7 +22,10 @@ AuthorRole = Literal["customer", "agent", "system", "lead"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """Unknown keys and non-finite numbers (which PostgreSQL's JSON cannot store) are refused;
+    NUL characters are refused at intake (`intake/nul.py`)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Person(Strict):

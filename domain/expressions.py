@@ -16,6 +16,20 @@ import cel
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_NESTING = 32
+# A comprehension (all, exists, map...) inside another multiplies their lengths: a few hundred
+# characters of nested ones take minutes to evaluate, at `check` and on every event.
+MAX_COMPREHENSION_NESTING = 1
+
+_STRING_LITERAL = re.compile(
+    r"""
+      (?<!\w) (?: [bB]?[rR] | [rR][bB] )                 # raw: a backslash is just a backslash
+      (?: '{3} [\s\S]*? '{3} | "{3} [\s\S]*? "{3} | ' [^'\n]* ' | " [^"\n]* " )
+    | (?: '{3} (?: \\[\s\S] | [^\\] )*? '{3} | "{3} (?: \\[\s\S] | [^\\] )*? "{3}
+        | ' (?: \\. | [^'\\\n] )* ' | " (?: \\. | [^"\\\n] )* " )
+    """,
+    re.VERBOSE,
+)
+_COMPREHENSION = re.compile(r"\.\s*(?:all|exists_one|existsOne|exists|map|filter)\s*\(")
 
 
 class ExpressionError(ValueError):
@@ -56,6 +70,23 @@ def _nesting(source: str) -> int:
     return deepest
 
 
+def _comprehension_nesting(source: str) -> int:
+    """How many comprehension macros enclose one another at the deepest point, string literals
+    aside."""
+    code = _STRING_LITERAL.sub('""', source)
+    opening = {match.end() - 1 for match in _COMPREHENSION.finditer(code)}
+    stack: list[bool] = []
+    inside = deepest = 0
+    for i, ch in enumerate(code):
+        if ch in "([{":
+            stack.append(i in opening)
+            inside += stack[-1]
+            deepest = max(deepest, inside)
+        elif ch in ")]}" and stack:
+            inside -= stack.pop()
+    return deepest
+
+
 def compile_expression(source: str, allowed: tuple[str, ...], probe: dict[str, Any]) -> Expression:
     """Compile and type-probe `source`; raises ExpressionError with a readable message."""
     if not isinstance(source, str) or not source.strip():
@@ -64,6 +95,11 @@ def compile_expression(source: str, allowed: tuple[str, ...], probe: dict[str, A
         raise ExpressionError(f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters")
     if _nesting(source) > MAX_NESTING:
         raise ExpressionError(f"the expression nests deeper than {MAX_NESTING} levels")
+    if _comprehension_nesting(source) > MAX_COMPREHENSION_NESTING:
+        raise ExpressionError(
+            "a comprehension (all, exists, exists_one, map, filter) inside another one is too "
+            f"costly to evaluate; at most {MAX_COMPREHENSION_NESTING} level"
+        )
     try:
         program = cel.compile(source)
     except Exception as exc:

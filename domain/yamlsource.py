@@ -109,6 +109,9 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDocument:
         raise YamlError([_syntax_problem(shown, exc)]) from None
     except yaml.YAMLError as exc:
         raise YamlError([Problem(shown, 1, f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        line = loader.get_mark().line + 1
+        raise YamlError([Problem(shown, line, "invalid YAML: nested too deeply")]) from None
     finally:
         loader.dispose()
     lines: dict = {}

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from domain.errors import FieldError, field_errors
 from domain.events import TicketEvent
 from intake.errors import IntakeError
+from intake.nul import may_hold_nul, refuse_nul
 
 
 def parse_event(data: Any, source: str | None = None) -> TicketEvent:
@@ -21,17 +22,22 @@ def parse_event(data: Any, source: str | None = None) -> TicketEvent:
     if source and "source" not in data:
         data = {**data, "source": source}
     try:
-        return TicketEvent.model_validate(data)
+        event = TicketEvent.model_validate(data)
     except ValidationError as exc:
         raise IntakeError(field_errors(exc)) from None
+    refuse_nul([event])
+    return event
 
 
 def parse_event_body(body: bytes) -> TicketEvent:
     """Validate one canonical event straight from the bytes of a request body."""
     try:
-        return TicketEvent.model_validate_json(body)
+        event = TicketEvent.model_validate_json(body)
     except ValidationError as exc:
         raise IntakeError(field_errors(exc)) from None
+    if may_hold_nul(body):
+        refuse_nul([event])
+    return event
 
 
 def _records(path: Path) -> Iterator[tuple[str, Any]]:

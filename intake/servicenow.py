@@ -87,6 +87,7 @@ from intake.adapter_common import (
     minutes_between,
     person,
 )
+from intake.nul import may_hold_nul, refuse_nul
 
 SOURCE = "servicenow"
 SECRET_HEADER = "X-Coachflow-Secret"
@@ -376,4 +377,7 @@ def parse_servicenow(body: bytes) -> TicketEvent:
     }
     if change is not None:
         event["change"] = change
-    return build_event(event)
+    built = build_event(event)
+    if may_hold_nul(body):
+        refuse_nul([built])
+    return built

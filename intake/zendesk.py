@@ -129,6 +129,7 @@ from intake.adapter_common import (
     person,
     unique,
 )
+from intake.nul import may_hold_nul, refuse_nul
 
 SOURCE = "zendesk"
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
@@ -907,6 +908,7 @@ def parse_zendesk(body: bytes, custom_fields: Mapping[str, str] | None = None) -
             raise ValueError(f"custom fields map to one of {', '.join(CUSTOM_FIELD_TARGETS)}")
     root = Obj.of(load_json(body), (), required=True)
     assert root is not None
-    if "audits" in root:
-        return _from_audits(root, mapping)
-    return _from_ticket(root, mapping)
+    events = _from_audits(root, mapping) if "audits" in root else _from_ticket(root, mapping)
+    if may_hold_nul(body):
+        refuse_nul(events)
+    return events

@@ -17,7 +17,9 @@ from intake.errors import IntakeError
 from intake.generic import read_export
 from opportunities.catalog import Catalog
 from service import commands, lifecycle_commands, schedule_commands, user_commands
-from service.settings import Settings
+from service.metrics_command import add_metrics_parser
+from service.report_command import add_report_parser
+from service.settings import Settings, SettingsError
 from service.updates import CommandError
 
 SOURCES = ("generic",)
@@ -178,14 +180,21 @@ def _skills(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(lifecycle_commands.skills(settings, args.as_user, args.json))
 
 
-def _metrics(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(commands.metrics(settings, args.since, args.json))
-
-
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from service.demo import run_demo
 
     return asyncio.run(run_demo(settings, count=args.count))
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from alembic.script import ScriptDirectory
+
+    from store.migrate import alembic_config, upgrade
+
+    asyncio.run(upgrade(settings.db_url))
+    head = ScriptDirectory.from_config(alembic_config(settings.db_url)).get_current_head()
+    print(f"database schema at revision {head}")
+    return 0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -386,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 in a container")
     p.set_defaults(run=_serve)
 
+    p = sub.add_parser("migrate", help="apply the database migrations (Alembic) and exit")
+    p.set_defaults(run=_migrate)
+
     p = sub.add_parser("ingest", help="ingest an export file of events")
     p.add_argument("file")
     p.add_argument("--source", choices=SOURCES, default="generic")
@@ -445,10 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _schedule_parser(sub)
 
-    p = sub.add_parser("metrics", help="print the coaching metrics")
-    p.add_argument("--since", type=_date)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(run=_metrics)
+    add_report_parser(sub, _date)
+
+    add_metrics_parser(sub, _date)
     return parser
 
 
@@ -461,5 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as exc:
         print(exc, file=sys.stderr)
         return exc.code
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130

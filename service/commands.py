@@ -8,7 +8,6 @@ import json
 import sys
 import time
 from collections.abc import Iterable
-from datetime import datetime
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -31,7 +30,6 @@ from store.assessments import (
     queue_counts,
     results_of,
 )
-from store.metrics import compute_metrics
 from store.models import AssessmentRow
 from workflows.coaching import CoachingWorkflow
 
@@ -311,13 +309,6 @@ async def assess(
         )
     else:
         print(f"started {workflow_id}; the draft is not in the queue yet")
-    return 0
-
-
-async def metrics(settings: Settings, since: datetime | None, as_json: bool) -> int:
-    async with open_store(settings) as sessions, sessions() as session:
-        values = await compute_metrics(session, since=since)
-    print(values.model_dump_json(indent=2) if as_json else render.metrics_text(values))
     return 0
 
 

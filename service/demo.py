@@ -15,6 +15,7 @@ from service.commands import Progress, ingest_line, summarize, wait_for_drafts
 from service.demo_lifecycle import Outcome, simulate
 from service.demo_lifecycle import summarize as summarize_lifecycle
 from service.intake import Intake
+from service.report_command import report_for_demo
 from service.runtime import catalog_for, connect, open_store
 from service.settings import Settings
 from store.assessments import decisions_of, list_assessments, queue_counts, results_of
@@ -122,6 +123,7 @@ async def run_demo(settings: Settings, count: int = 100) -> int:
         summary = await summarize_lifecycle(sessions)
         async with sessions() as session:
             metrics = await compute_metrics(session)
+        report = await report_for_demo(sessions, settings, time.monotonic() - started_at)
 
     print("\nLifecycle summary (after the SIMULATED actions above):")
     print(
@@ -135,6 +137,7 @@ async def run_demo(settings: Settings, count: int = 100) -> int:
     )
     print("\nMetrics:")
     print(render.metrics_text(metrics))
+    print(f"\nPilot report of this run (HTML, open it in a browser): {report}")
     print(f"\nDemo finished in {time.monotonic() - started_at:.1f}s.")
     _print_next(settings, outcome)
     return 0 if drafted == len(started) else 1

@@ -16,6 +16,7 @@ from domain.coaching import CoachingInput, EventRef
 from domain.events import TicketEvent
 from opportunities.catalog import Catalog
 from opportunities.matcher import Match, match_event
+from service import ops_metrics
 from store.starts import StartPlan, plan_start, record_start
 from store.tickets import upsert_event
 from workflows.coaching import CoachingWorkflow
@@ -39,6 +40,7 @@ class Intake:
     concurrency: int = 50
 
     async def ingest(self, event: TicketEvent) -> IngestResult:
+        ops_metrics.EVENTS_RECEIVED.labels(event.source).inc()
         async with self.sessions() as session, session.begin():
             await upsert_event(session, event)
         result = IngestResult(event_id=event.event_id)
@@ -49,8 +51,10 @@ class Intake:
                 )
                 continue
             result.matched.append(match.opportunity_id)
+            ops_metrics.EVENTS_MATCHED.labels(match.opportunity_id).inc()
             workflow_id, duplicate = await self._start(event, match)
             (result.duplicates if duplicate else result.started).append(workflow_id)
+            ops_metrics.count_start(match.opportunity_id, duplicate)
         return result
 
     async def _start(self, event: TicketEvent, match: Match) -> tuple[str, bool]:

@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from opportunities.catalog import Catalog, load_catalog
 from service.settings import Settings
-from service.temporal import embedded_server, get_client, running_dev_server
+from service.temporal import connect_options, embedded_server, get_client, running_dev_server
 from service.worker import build_worker
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
@@ -56,7 +56,8 @@ async def connect(
     """
     address = settings.temporal_address or running_dev_server(settings)
     if address:
-        yield Connection(await get_client(address, settings.namespace), address, False)
+        client = await get_client(address, settings.namespace, **connect_options(settings))
+        yield Connection(client, address, False)
         return
     async with (
         embedded_server(settings, port=port, ui=ui) as server,

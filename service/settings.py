@@ -15,6 +15,39 @@ def _env(name: str) -> str | None:
     return value or None
 
 
+class SettingsError(ValueError):
+    """A variable's value cannot be used; the message names the variable."""
+
+
+def _positive_int(name: str) -> int | None:
+    raw = _env(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise SettingsError(f"{name} must be a whole number greater than 0")
+    return value
+
+
+def _flag(name: str) -> bool | None:
+    raw = _env(name)
+    if raw is None:
+        return None
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false")
+
+
+def _path(name: str) -> Path | None:
+    raw = _env(name)
+    return Path(raw) if raw else None
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(_env("COACHFLOW_DATA_DIR") or ".coachflow"))
@@ -34,7 +67,7 @@ class Settings:
         default_factory=lambda: Path(p) if (p := _env("COACHFLOW_SURVEYS_DIR")) else None
     )
     start_concurrency: int = field(
-        default_factory=lambda: int(_env("COACHFLOW_START_CONCURRENCY") or 50)
+        default_factory=lambda: _positive_int("COACHFLOW_START_CONCURRENCY") or 50
     )
     zendesk_secret: str | None = field(default_factory=lambda: _env("COACHFLOW_ZENDESK_SECRET"))
     servicenow_secret: str | None = field(
@@ -42,9 +75,49 @@ class Settings:
     )
     secret_key: str | None = field(default_factory=lambda: _env("COACHFLOW_SECRET_KEY"))
     max_body_bytes: int = field(
-        default_factory=lambda: int(_env("COACHFLOW_MAX_BODY_BYTES") or 1_000_000)
+        default_factory=lambda: _positive_int("COACHFLOW_MAX_BODY_BYTES") or 1_000_000
     )
-    web_port: int = field(default_factory=lambda: int(_env("COACHFLOW_WEB_PORT") or 8000))
+    web_port: int = field(default_factory=lambda: _positive_int("COACHFLOW_WEB_PORT") or 8000)
+    metrics_token: str | None = field(default_factory=lambda: _env("COACHFLOW_METRICS_TOKEN"))
+    worker_metrics_port: int | None = field(
+        default_factory=lambda: _positive_int("COACHFLOW_WORKER_METRICS_PORT")
+    )
+    # A secured Temporal cluster or Temporal Cloud; the names are those of Temporal's own tools.
+    temporal_api_key: str | None = field(
+        default_factory=lambda: _env("TEMPORAL_API_KEY"), repr=False
+    )
+    temporal_tls: bool | None = field(default_factory=lambda: _flag("TEMPORAL_TLS"))
+    temporal_tls_client_cert: Path | None = field(
+        default_factory=lambda: _path("TEMPORAL_TLS_CLIENT_CERT_PATH")
+    )
+    temporal_tls_client_key: Path | None = field(
+        default_factory=lambda: _path("TEMPORAL_TLS_CLIENT_KEY_PATH")
+    )
+    temporal_tls_server_ca_cert: Path | None = field(
+        default_factory=lambda: _path("TEMPORAL_TLS_SERVER_CA_CERT_PATH")
+    )
+    temporal_tls_server_name: str | None = field(
+        default_factory=lambda: _env("TEMPORAL_TLS_SERVER_NAME")
+    )
+    # Worker tuning; unset: the Temporal SDK's defaults.
+    worker_max_concurrent_workflow_tasks: int | None = field(
+        default_factory=lambda: _positive_int("COACHFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS")
+    )
+    worker_max_concurrent_activities: int | None = field(
+        default_factory=lambda: _positive_int("COACHFLOW_WORKER_MAX_CONCURRENT_ACTIVITIES")
+    )
+    worker_max_concurrent_local_activities: int | None = field(
+        default_factory=lambda: _positive_int("COACHFLOW_WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES")
+    )
+    worker_max_cached_workflows: int | None = field(
+        default_factory=lambda: _positive_int("COACHFLOW_WORKER_MAX_CACHED_WORKFLOWS")
+    )
+    worker_sticky_schedule_to_start_seconds: int | None = field(
+        default_factory=lambda: _positive_int("COACHFLOW_WORKER_STICKY_SCHEDULE_TO_START_SECONDS")
+    )
+    worker_graceful_shutdown_seconds: int | None = field(
+        default_factory=lambda: _positive_int("COACHFLOW_WORKER_GRACEFUL_SHUTDOWN_SECONDS")
+    )
 
     @property
     def db_url(self) -> str:

@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfigProfile, ClientConfigTLS
 
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 
 STARTUP_SECONDS = 60
 WAL_PRAGMAS = ("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal")
@@ -33,10 +35,64 @@ def find_binary(name: str) -> str:
     return found
 
 
-async def get_client(address: str, namespace: str = "default") -> Client:
+async def get_client(address: str, namespace: str = "default", **options: Any) -> Client:
+    """`options`: more of `Client.connect`'s arguments, such as `connect_options(settings)`."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address, namespace=namespace, data_converter=pydantic_data_converter, **options
     )
+
+
+def _read(name: str, path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise SettingsError(f"{name}: no such file: {path}") from None
+    except OSError as exc:
+        raise SettingsError(f"{name}: cannot read {path}: {exc.strerror}") from None
+
+
+def _tls_files(settings: Settings) -> dict[str, bytes | None]:
+    cert, key = settings.temporal_tls_client_cert, settings.temporal_tls_client_key
+    if (cert is None) != (key is None):
+        given, missing = (
+            ("TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH")
+            if key is None
+            else ("TEMPORAL_TLS_CLIENT_KEY_PATH", "TEMPORAL_TLS_CLIENT_CERT_PATH")
+        )
+        raise SettingsError(f"{missing} must be set together with {given}")
+    paths = {
+        "TEMPORAL_TLS_CLIENT_CERT_PATH": cert,
+        "TEMPORAL_TLS_CLIENT_KEY_PATH": key,
+        "TEMPORAL_TLS_SERVER_CA_CERT_PATH": settings.temporal_tls_server_ca_cert,
+    }
+    return {name: _read(name, path) for name, path in paths.items()}
+
+
+def connect_options(settings: Settings) -> dict[str, Any]:
+    """`Client.connect`'s `api_key` and `tls` for TEMPORAL_ADDRESS (a secured cluster or
+    Temporal Cloud), from TEMPORAL_API_KEY, TEMPORAL_TLS and TEMPORAL_TLS_*: none without
+    TEMPORAL_ADDRESS. An API key turns TLS on unless TEMPORAL_TLS is false."""
+    if not settings.temporal_address:
+        return {}
+    files = _tls_files(settings)
+    detailed = [name for name, data in files.items() if data is not None]
+    if settings.temporal_tls_server_name:
+        detailed.append("TEMPORAL_TLS_SERVER_NAME")
+    if settings.temporal_tls is False and detailed:
+        raise SettingsError(f"TEMPORAL_TLS is false, yet TLS is configured: {', '.join(detailed)}")
+    tls = None
+    if settings.temporal_tls is not None or detailed:
+        tls = ClientConfigTLS(
+            disabled=settings.temporal_tls is False,
+            server_name=settings.temporal_tls_server_name,
+            server_root_ca_cert=files["TEMPORAL_TLS_SERVER_CA_CERT_PATH"],
+            client_cert=files["TEMPORAL_TLS_CLIENT_CERT_PATH"],
+            client_private_key=files["TEMPORAL_TLS_CLIENT_KEY_PATH"],
+        )
+    profile = ClientConfigProfile(api_key=settings.temporal_api_key, tls=tls)
+    return dict(profile.to_client_connect_config())
 
 
 def _reachable(address: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from typing import Any
 
@@ -15,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.coaching import CoachingState
 from domain.people import Actor
+from service import ops_metrics
 from store.models import AssessmentRow
 from store.users import UserError, resolve_actor
 from workflows.coaching import CoachingWorkflow
@@ -66,9 +68,12 @@ async def execute_update(
     so the retry may reuse its id."""
     deadline = asyncio.get_running_loop().time() + ready_within
     delay = 0.05
+    started = time.monotonic()
     while True:
         try:
-            return await handle.execute_update(update, arg, id=update_id)
+            result = await handle.execute_update(update, arg, id=update_id)
+            ops_metrics.observe_decision(arg, started)
+            return result
         except WorkflowUpdateFailedError as exc:
             if not _not_ready(exc) or asyncio.get_running_loop().time() + delay > deadline:
                 raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.coaching import RecordDecisionRequest, SavedAssessment, SaveDraftRequest
@@ -260,6 +260,23 @@ def queue_order():
     )
 
 
+async def queue_page(
+    session: AsyncSession, where: list[ColumnElement[bool]], limit: int, offset: int
+) -> list[AssessmentRow]:
+    """The rows matching `where`, in queue order. Only the ids are sorted and skipped, and
+    only the page's rows are read in full, so a deep page costs about what the first does."""
+    page = (
+        select(AssessmentRow.id)
+        .where(*where)
+        .order_by(*queue_order())
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    query = select(AssessmentRow).join(page, AssessmentRow.id == page.c.id)
+    return list((await session.execute(query.order_by(*queue_order()))).scalars().all())
+
+
 async def list_assessments(
     session: AsyncSession,
     status: list[str] | None = None,
@@ -268,15 +285,14 @@ async def list_assessments(
     limit: int = 50,
     offset: int = 0,
 ) -> list[AssessmentRow]:
-    query = select(AssessmentRow)
+    where = []
     if status:
-        query = query.where(AssessmentRow.status.in_(status))
+        where.append(AssessmentRow.status.in_(status))
     if opportunity:
-        query = query.where(AssessmentRow.opportunity_id == opportunity)
+        where.append(AssessmentRow.opportunity_id == opportunity)
     if agent:
-        query = query.where(AssessmentRow.agent_id == agent)
-    query = query.order_by(*queue_order()).limit(limit).offset(offset)
-    return list((await session.execute(query)).scalars().all())
+        where.append(AssessmentRow.agent_id == agent)
+    return await queue_page(session, where, limit, offset)
 
 
 async def queue_counts(session: AsyncSession) -> list[tuple[str, str, int]]:

@@ -6,7 +6,6 @@ server, a running worker and the real database, on copies of the bundled folders
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -16,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from opportunities.catalog import load_catalog
+from tests.app_support import editable_app as app_with_folders
+from tests.app_support import http_client
 from tests.definition_files import Folders, copy_definitions, line_of
 from tests.factories import event_dict
 from tests.helpers import assessment_of, bearer, until_drafted
@@ -45,36 +45,12 @@ def folders(tmp_path: Path) -> Folders:
 @pytest.fixture
 async def editable_app(web_settings, folders, dev_client, worker, sessions, task_queue):
     """conftest's `web_app`, with COACHFLOW_*_DIR pointing at copies of the bundled folders."""
-    from web.app import create_app
-    from web.context import WebContext
-
-    opportunities, rubrics, surveys = folders
-    settings = dataclasses.replace(
-        web_settings, opportunities_dir=opportunities, rubrics_dir=rubrics, surveys_dir=surveys
-    )
-    catalog = load_catalog(*folders)
-    assert not catalog.problems, [str(p) for p in catalog.problems]
-    return create_app(
-        WebContext(
-            settings=settings,
-            client=dev_client,
-            sessions=sessions,
-            catalog=catalog,
-            task_queue=task_queue,
-            secret_key=settings.secret_key,
-        )
-    )
-
-
-def _client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://coachflow.test"
-    )
+    return app_with_folders(web_settings, folders, dev_client, sessions, task_queue)
 
 
 @pytest.fixture
 async def api(editable_app) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(editable_app) as client:
+    async with http_client(editable_app) as client:
         yield client
 
 
@@ -415,7 +391,7 @@ async def sign_in(tokens) -> AsyncIterator:
     clients: list[httpx.AsyncClient] = []
 
     async def signed_in(app, name: str) -> httpx.AsyncClient:
-        client = _client(app)
+        client = http_client(app)
         clients.append(client)
         response = await client.post("/login", data={"name": name, "token": tokens[name]})
         assert response.status_code == 303, response.text

@@ -8,9 +8,9 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from web.api import assessments, definitions, events, lifecycle, meta
+from web.api import assessments, definitions, events, lifecycle, meta, metrics, ops
 from web.context import WebContext
-from web.errors import validation_error
+from web.errors import DATABASE_UNAVAILABLE, database_unavailable, validation_error
 from web.limits import BodyLimit
 from web.pages import routes as pages
 
@@ -26,9 +26,12 @@ def create_app(context: WebContext) -> FastAPI:
     )
     app.state.context = context
     app.add_exception_handler(RequestValidationError, validation_error)
-    for module in (events, assessments, lifecycle, meta, definitions):
+    for unreachable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unreachable, database_unavailable)
+    for module in (events, assessments, lifecycle, meta, metrics, definitions, ops):
         app.include_router(module.router)
     app.include_router(pages.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
+    app.add_middleware(ops.CountRefusedEvents)
     return app

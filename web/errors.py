@@ -1,21 +1,29 @@
 """Refusals as HTTP answers: a workflow validator's type picks the status code, and request
-validation errors name the field without echoing what was sent (it may be customer data)."""
+validation errors name the field without echoing what was sent (it may be customer data). A
+database or Temporal that cannot be reached is a 503 with Retry-After, never a 500."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
+import asyncpg.exceptions
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from temporalio.client import WorkflowUpdateFailedError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from service.updates import execute_update
 from store.models import AssessmentRow
 from workflows import rules
+
+log = logging.getLogger(__name__)
 
 STATUS_FOR = {
     rules.FORBIDDEN: 403,
@@ -31,6 +39,63 @@ STATUS_FOR = {
 
 def problem(status: int, error: str, message: str, **extra: Any) -> HTTPException:
     return HTTPException(status, detail={"error": error, "message": message, **extra})
+
+
+# What a database that is down, restarting or out of connections raises: its driver's errors,
+# bare while connecting or wrapped by SQLAlchemy (judged then by their cause), and SQLAlchemy's
+# own for a connection lost mid-request or a pool with none to spare.
+DRIVER_UNAVAILABLE: tuple[type[Exception], ...] = (
+    ConnectionError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+DATABASE_UNAVAILABLE = (*DRIVER_UNAVAILABLE, PoolTimeout, DBAPIError)
+TEMPORAL_UNAVAILABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+RETRY_AFTER_SECONDS = "5"
+
+
+def unavailable(what: str) -> HTTPException:
+    return HTTPException(
+        503,
+        detail={"error": "Unavailable", "message": f"{what}: unavailable, retry later"},
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 for a database that cannot be reached; any other database error stays a 500. The
+    error's text may quote SQL parameters (customer data): it is neither returned nor logged."""
+    if isinstance(exc, DBAPIError) and not _lost_connection(exc):
+        raise exc
+    log.warning(
+        "database unavailable (%s) on %s %s", type(exc).__name__, request.method, request.url.path
+    )
+    refusal = unavailable("database")
+    return JSONResponse(
+        status_code=refusal.status_code,
+        content={"detail": refusal.detail},
+        headers=refusal.headers,
+    )
+
+
+def _lost_connection(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    cause: BaseException | None = exc.orig
+    while cause is not None:
+        if isinstance(cause, DRIVER_UNAVAILABLE):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def _workflow_not_ready(exc: RPCError) -> bool:
+    """The server refuses updates while a workflow task is being retried (after a worker
+    died holding it, say); it takes them again once a worker completes one."""
+    return exc.status == RPCStatusCode.FAILED_PRECONDITION and any(
+        detail.Is(WorkflowNotReadyFailure.DESCRIPTOR) for detail in exc.grpc_status.details
+    )
 
 
 def field_path(location: tuple | list) -> str:
@@ -54,7 +119,8 @@ async def send_update(
     client, row: AssessmentRow, update: Any, arg: Any, update_id: str | None = None
 ) -> Any:
     """Send a workflow update; a validator's refusal becomes 403/404/409/422, a closed
-    workflow 409."""
+    workflow 409, a workflow recovering from a failed task 409 NotReady, Temporal out of
+    reach or stopped before the outcome 503."""
     handle = client.get_workflow_handle(row.workflow_id)
     try:
         return await execute_update(handle, update, arg, update_id or uuid.uuid4().hex)
@@ -67,9 +133,21 @@ async def send_update(
             extra["existing"] = cause.details[0]
         status = STATUS_FOR.get(cause.type or "", 409)
         raise problem(status, cause.type or "Refused", cause.message, **extra) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        # The server stopped or timed out before the outcome; the same update id again is
+        # deduplicated by the server, so a client's retry with its Idempotency-Key is safe.
+        raise unavailable("temporal") from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise problem(
                 409, "WrongState", f"assessment {row.id} is {row.status}; its workflow is closed"
             ) from None
+        if _workflow_not_ready(exc):
+            raise problem(
+                409,
+                rules.NOT_READY,
+                f"assessment {row.id}: its workflow is recovering; try again shortly",
+            ) from None
+        if exc.status in TEMPORAL_UNAVAILABLE:
+            raise unavailable("temporal") from None
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,28 +25,32 @@ class BodyLimit:
             await self._refuse(send)
             return
         seen = 0
-        started = False
+        started = exceeded = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise TooLarge
             return message
 
         async def tracking(message: Message) -> None:
+            # A framework that catches TooLarge while parsing answers on its own (422): once
+            # the limit is exceeded, that answer is dropped for the 413.
             nonlocal started
+            if exceeded:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
+        with contextlib.suppress(TooLarge):
             await self.app(scope, limited, tracking)
-        except TooLarge:
-            if not started:
-                await self._refuse(send)
+        if exceeded and not started:
+            await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(

@@ -1,15 +1,14 @@
-"""Metrics, health, and what an admin looks after: the definitions and the audit log."""
+"""Health, and what an admin looks after: the definitions and the audit log."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Security
+from fastapi import APIRouter, Query, Security
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
-from store.metrics import compute_metrics
 from store.models import AuditRow
 from web.api.schemas import (
     NAME_PATTERN,
@@ -18,8 +17,6 @@ from web.api.schemas import (
     DefinitionProblem,
     Definitions,
     Health,
-    Instant,
-    MetricsOut,
     OpportunityOut,
     ProblemRoute,
     RubricOut,
@@ -27,34 +24,12 @@ from web.api.schemas import (
     bearer,
     errors,
 )
-from web.auth import Admin, User, require_role
+from web.auth import Admin
 from web.context import Context
-from web.errors import problem
 
 router = APIRouter(route_class=ProblemRoute)
 
-LeadOrAdmin = Annotated[User, Depends(require_role("lead", "admin"))]
 HEALTH_TIMEOUT_SECONDS = 3.0
-
-
-@router.get(
-    "/api/metrics",
-    response_model=MetricsOut,
-    responses=errors(401, 403, 422),
-    dependencies=[Security(bearer)],
-    tags=["metrics"],
-    summary="The coaching metrics, over a window of time",
-)
-async def metrics(
-    context: Context,
-    user: LeadOrAdmin,
-    since: Annotated[Instant | None, Query(description="From this instant (inclusive)")] = None,
-    until: Annotated[Instant | None, Query(description="Up to this instant (exclusive)")] = None,
-) -> MetricsOut:
-    if since is not None and until is not None and until < since:
-        raise problem(422, "InvalidRequest", "until: must not be before since")
-    async with context.sessions() as session:
-        return await compute_metrics(session, since=since, until=until)
 
 
 async def _reachable(check) -> bool:

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.assessment import AssessmentStatus, Evidence
@@ -24,7 +32,7 @@ from domain.coaching import CriterionChange, DecisionAction
 from domain.definitions import Cause, QuestionSpec, SurveyAudience
 from domain.events import Ticket
 from domain.lifecycle import ResponseKind, SurveyStatus, TaskStatus
-from store.metrics import Metrics
+from store.metrics import Metrics, MetricsSlice, TrendBy, TrendRow
 
 # Shared constraints.
 
@@ -121,7 +129,13 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _query_names(dependant: Any) -> set[str]:
-    names = {field.alias for field in dependant.query_params}
+    names: set[str] = set()
+    for field in dependant.query_params:
+        model = field.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):  # a query model
+            names |= {info.alias or name for name, info in model.model_fields.items()}
+        else:
+            names.add(field.alias)
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names
@@ -370,6 +384,69 @@ class SkillOut(Out):
 
 
 MetricsOut = Metrics
+SLICE_VALUE_PATTERN = r"^[^\x00-\x1f\x7f]{1,200}$"
+MAX_TREND_WEEKS = 520
+
+
+class MetricsWindow(BaseModel):
+    """The query of the metrics: a window, and the slice fields `slice_fields` adds."""
+
+    since: Instant | None = Field(
+        default=None, description="From this instant (inclusive), ISO 8601 with an offset"
+    )
+    until: Instant | None = Field(default=None, description="Up to this instant (exclusive)")
+
+    def metrics_slice(self) -> MetricsSlice:
+        return MetricsSlice.model_validate(self.model_dump(include=set(MetricsSlice.model_fields)))
+
+
+class TrendsWindow(MetricsWindow):
+    by: TrendBy = Field(
+        description="What to trend: coaching themes (failed criteria put down to the agent) "
+        "by agent, team, queue, product_area, customer_segment or criterion; process issues "
+        "by policy or kb_article"
+    )
+    weeks: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_TREND_WEEKS,
+        description="The last N weeks (Monday to Sunday, UTC) up to `until` or now, instead "
+        "of `since`",
+    )
+
+
+def slice_fields() -> dict[str, Any]:
+    """Every MetricsSlice field as a query parameter: a whole number, or 1 to 200 characters
+    without control characters."""
+    fields: dict[str, Any] = {}
+    for name, info in MetricsSlice.model_fields.items():
+        described = {"default": None, "description": f"Only this {name.replace('_', ' ')}"}
+        if int in get_args(info.annotation):
+            fields[name] = (int | None, Field(ge=1, le=MAX_ID, **described))
+        else:
+            fields[name] = (str | None, Field(pattern=SLICE_VALUE_PATTERN, **described))
+    return fields
+
+
+MetricsQuery = create_model("MetricsQuery", __base__=MetricsWindow, **slice_fields())
+TrendsQuery = create_model("TrendsQuery", __base__=TrendsWindow, **slice_fields())
+
+
+class TrendsOut(Out):
+    by: TrendBy
+    since: datetime | None = Field(
+        description="The window's start as applied: with `weeks`, the Monday it starts on"
+    )
+    until: datetime | None
+    slice: MetricsSlice = Field(description="The slice applied; a null field is not filtered")
+    weeks: list[date] = Field(
+        description="Every week of the window by its Monday (UTC), with rows or not: from the "
+        "window's start (else the first row) to its end (else now)"
+    )
+    rows: list[TrendRow] = Field(
+        description="A count per week and key, weeks without one left out; a null key: the "
+        "records name none"
+    )
 
 
 class Health(Out):
