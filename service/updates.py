@@ -10,7 +10,13 @@ import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -60,12 +66,21 @@ def _not_ready(exc: WorkflowUpdateFailedError) -> bool:
     return isinstance(cause, ApplicationError) and cause.type == NOT_READY
 
 
+def workflow_not_ready(exc: RPCError) -> bool:
+    """The server refuses updates while a workflow task is being retried (after a worker
+    died holding it, say); it takes them again once a worker completes one."""
+    return exc.status == RPCStatusCode.FAILED_PRECONDITION and any(
+        detail.Is(WorkflowNotReadyFailure.DESCRIPTOR) for detail in exc.grpc_status.details
+    )
+
+
 async def execute_update(
     handle: WorkflowHandle, update: Any, arg: Any, update_id: str, ready_within: float = 15
 ) -> Any:
-    """Execute an update, retrying while the workflow answers NotReady: a workflow whose worker
-    restarted drafts again before it can take a decision. A refused update is not recorded,
-    so the retry may reuse its id."""
+    """Execute an update, retrying while the workflow answers NotReady (a workflow whose worker
+    restarted drafts again before it can take a decision) or the server refuses it because a
+    workflow task is being retried. A refused update is not recorded, so the retry may reuse
+    its id."""
     deadline = asyncio.get_running_loop().time() + ready_within
     delay = 0.05
     started = time.monotonic()
@@ -74,8 +89,13 @@ async def execute_update(
             result = await handle.execute_update(update, arg, id=update_id)
             ops_metrics.observe_decision(arg, started)
             return result
-        except WorkflowUpdateFailedError as exc:
-            if not _not_ready(exc) or asyncio.get_running_loop().time() + delay > deadline:
+        except (WorkflowUpdateFailedError, RPCError) as exc:
+            retry = (
+                _not_ready(exc)
+                if isinstance(exc, WorkflowUpdateFailedError)
+                else (workflow_not_ready(exc))
+            )
+            if not retry or asyncio.get_running_loop().time() + delay > deadline:
                 raise
         await asyncio.sleep(delay)
         delay = min(delay * 2, 1.0)
@@ -99,11 +119,22 @@ async def send_update(
         )
     except WorkflowUpdateFailedError as exc:
         raise CommandError(refusal_message(exc, prefix)) from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise CommandError(
+            f"Temporal stopped answering before the outcome; see `starter.py show {row.id}` "
+            "before sending it again"
+        ) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CommandError(
                 f"assessment {row.id} is {row.status}: its workflow is closed or gone"
             ) from None
+        if workflow_not_ready(exc):
+            raise CommandError(
+                f"assessment {row.id}: its workflow is recovering; try again shortly"
+            ) from None
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise CommandError("Temporal is unreachable; try again shortly") from None
         raise
     except TimeoutError:
         raise CommandError(

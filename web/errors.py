@@ -14,12 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from service.updates import execute_update
+from service.updates import execute_update, workflow_not_ready
 from store.models import AssessmentRow
 from workflows import rules
 
@@ -90,14 +89,6 @@ def _lost_connection(exc: DBAPIError) -> bool:
     return False
 
 
-def _workflow_not_ready(exc: RPCError) -> bool:
-    """The server refuses updates while a workflow task is being retried (after a worker
-    died holding it, say); it takes them again once a worker completes one."""
-    return exc.status == RPCStatusCode.FAILED_PRECONDITION and any(
-        detail.Is(WorkflowNotReadyFailure.DESCRIPTOR) for detail in exc.grpc_status.details
-    )
-
-
 def field_path(location: tuple | list) -> str:
     parts = [str(p) for p in location if p not in ("body",)]
     return ".".join(parts) or "body"
@@ -142,7 +133,7 @@ async def send_update(
             raise problem(
                 409, "WrongState", f"assessment {row.id} is {row.status}; its workflow is closed"
             ) from None
-        if _workflow_not_ready(exc):
+        if workflow_not_ready(exc):
             raise problem(
                 409,
                 rules.NOT_READY,
