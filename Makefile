@@ -44,6 +44,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake_match.py
 	$(BIN)/python bench/redaction_quality.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/decision_latency.py
+	$(BIN)/python bench/many_waiting.py
 
 clean:
 	rm -rf $(VENV) .coachflow .pytest_cache .ruff_cache *.egg-info

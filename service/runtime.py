@@ -12,7 +12,7 @@ from temporalio.client import Client
 from opportunities.catalog import Catalog, load_catalog
 from service.settings import Settings
 from service.temporal import connect_options, embedded_server, get_client, running_dev_server
-from service.worker import build_worker
+from service.worker import build_worker, worker_options
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
 
@@ -61,6 +61,6 @@ async def connect(
         return
     async with (
         embedded_server(settings, port=port, ui=ui) as server,
-        build_worker(server.client, settings.task_queue, sessions),
+        build_worker(server.client, settings.task_queue, sessions, **worker_options(settings)),
     ):
         yield Connection(server.client, server.address, True)

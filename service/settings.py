@@ -48,6 +48,11 @@ def _path(name: str) -> Path | None:
     return Path(raw) if raw else None
 
 
+# 10,000 assessments awaiting review keep a worker near 360 MB with 500 cached (about 0.33 MB
+# each on a base of 190 MB, bench/many_waiting.py); the SDK's default of 1,000 needs 520 MB.
+DEFAULT_MAX_CACHED_WORKFLOWS = 500
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(_env("COACHFLOW_DATA_DIR") or ".coachflow"))
@@ -109,8 +114,10 @@ class Settings:
     worker_max_concurrent_local_activities: int | None = field(
         default_factory=lambda: _positive_int("COACHFLOW_WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES")
     )
-    worker_max_cached_workflows: int | None = field(
-        default_factory=lambda: _positive_int("COACHFLOW_WORKER_MAX_CACHED_WORKFLOWS")
+    worker_max_cached_workflows: int = field(
+        default_factory=lambda: (
+            _positive_int("COACHFLOW_WORKER_MAX_CACHED_WORKFLOWS") or DEFAULT_MAX_CACHED_WORKFLOWS
+        )
     )
     worker_sticky_schedule_to_start_seconds: int | None = field(
         default_factory=lambda: _positive_int("COACHFLOW_WORKER_STICKY_SCHEDULE_TO_START_SECONDS")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.settings import Settings
+from service.settings import DEFAULT_MAX_CACHED_WORKFLOWS, Settings
 from service.temporal import connect_options
 from service.worker import worker_options
 
@@ -183,7 +183,10 @@ def test_the_defaults_make_valid_settings(compose, monkeypatch):
             monkeypatch.setenv(variable, value)
         settings = Settings()
         assert connect_options(settings) == {}
-        assert worker_options(settings) == {"graceful_shutdown_timeout": timedelta(seconds=30)}
+        assert worker_options(settings) == {
+            "graceful_shutdown_timeout": timedelta(seconds=30),
+            "max_cached_workflows": DEFAULT_MAX_CACHED_WORKFLOWS,
+        }
 
 
 def test_postgres_temporal_and_the_ui_are_wired(compose):

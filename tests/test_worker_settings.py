@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from service.intake import Intake
-from service.settings import Settings, SettingsError
+from service.settings import DEFAULT_MAX_CACHED_WORKFLOWS, Settings, SettingsError
 from service.worker import build_worker, worker_options
 from tests.factories import make_event
 from tests.helpers import until_drafted
@@ -45,10 +45,11 @@ def knobs(monkeypatch: pytest.MonkeyPatch) -> Settings:
     return Settings()
 
 
-def test_unset_knobs_leave_the_sdk_defaults(monkeypatch):
+def test_unset_knobs_leave_the_sdk_defaults_but_the_cache(monkeypatch):
+    """The cache is bounded below the SDK's 1,000 so a worker stays within 400 MB."""
     for name in KNOBS:
         monkeypatch.delenv(name, raising=False)
-    assert worker_options(Settings()) == {}
+    assert worker_options(Settings()) == {"max_cached_workflows": DEFAULT_MAX_CACHED_WORKFLOWS}
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "many", "1.5"])

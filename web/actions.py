@@ -27,7 +27,7 @@ from domain.lifecycle import (
     TaskView,
 )
 from opportunities.catalog import Catalog
-from store.assessments import queue_order
+from store.assessments import queue_page
 from store.models import AssessmentRow, LearningTaskRow, SurveyRow
 from store.users import UserError, resolve_actor
 from web.auth import User
@@ -76,15 +76,14 @@ async def list_visible(
     limit: int = 50,
     offset: int = 0,
 ) -> list[AssessmentRow]:
-    query = select(AssessmentRow).where(visible(user, catalog))
+    where = [visible(user, catalog)]
     if status:
-        query = query.where(AssessmentRow.status.in_(status))
+        where.append(AssessmentRow.status.in_(status))
     if agent:
-        query = query.where(AssessmentRow.agent_id == agent)
+        where.append(AssessmentRow.agent_id == agent)
     if opportunity:
-        query = query.where(AssessmentRow.opportunity_id == opportunity)
-    query = query.order_by(*queue_order()).limit(limit).offset(offset)
-    return list((await session.execute(query)).scalars())
+        where.append(AssessmentRow.opportunity_id == opportunity)
+    return await queue_page(session, where, limit, offset)
 
 
 async def visible_assessment(
