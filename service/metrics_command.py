@@ -93,7 +93,10 @@ def metrics_text(
                 f"repeated ({_pct(repeat.rate)})",
             ),
             ("repeats by criterion", _each(repeat.by_criterion, _rate)),
-            ("process issues", f"{m.process_issues} ({_each(m.process_issues_by_cause)})"),
+            (
+                "process issues",
+                f"{m.process_issues}; assessments with one: {_each(m.process_issues_by_cause)}",
+            ),
             ("documentation gaps", _each(m.documentation_gaps)),
             ("policy gaps", _each(m.policy_gaps)),
             (
@@ -153,7 +156,11 @@ def metrics_text(
 def trends_text(found: TrendsOut) -> str:
     from web.api.metrics import trend_lines
 
-    what = "process issues" if found.by in ("policy", "kb_article") else "coaching themes"
+    what = (
+        "assessments with a process issue"
+        if found.by in ("policy", "kb_article")
+        else "coaching themes"
+    )
     head = [
         f"Week over week: {what} by {found.by.replace('_', ' ')} (weeks from Monday, UTC)",
         window_line(found.since, found.until),

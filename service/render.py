@@ -153,7 +153,7 @@ def metrics_text(m: Metrics) -> str:
             f"  dismissed              {m.dismissed}",
             f"  lead override rate     {rate}",
             f"  mean time to review    {hours}",
-            f"  process issues         {m.process_issues} ({causes})",
+            f"  process issues         {m.process_issues}; assessments with one: {causes}",
         ]
     )
 
