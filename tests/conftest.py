@@ -122,7 +122,7 @@ class _StartedWorkflows(Interceptor):
 
 @dataclass
 class TimeSkipping:
-    """The shared time-skipping server as one test sees it."""
+    """The module's time-skipping server as one test sees it."""
 
     env: WorkflowEnvironment
     client: Client
@@ -131,8 +131,10 @@ class TimeSkipping:
         await self.env.sleep(duration)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test module: a server that has run a whole session's
+    workflows once lost its connection mid-sleep and stalled every test after it."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=find_binary("temporal-test-server"),
