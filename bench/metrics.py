@@ -22,20 +22,25 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from domain.events import TicketEvent
 from examples.demo_tickets import generate
 from store import metrics_sql
-from store.db import make_engine, normalize_url, session_factory, sqlite_url
+from store.db import (
+    create_database,
+    drop_database,
+    make_engine,
+    normalize_url,
+    session_factory,
+    sqlite_url,
+)
 from store.metrics import MetricsSlice, compute_metrics, trends
 from store.migrate import upgrade
 from store.models import (
@@ -356,26 +361,6 @@ async def measure(url: str, runs: int) -> dict[str, Any]:
     return {"timings": out, "sample": sample.model_dump(mode="json")}
 
 
-async def fresh_postgres(url: str) -> tuple[str, str]:
-    parsed = make_url(normalize_url(url))
-    name = f"coachflow_bench_{uuid.uuid4().hex[:10]}"
-    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return parsed.set(database=name).render_as_string(hide_password=False), admin
-
-
-async def drop_postgres(admin: str, url: str) -> None:
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def run_on(label: str, url: str, history: History, runs: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     await upgrade(url)
@@ -415,11 +400,11 @@ async def main() -> None:
         report["databases"]["sqlite"] = await run_on("SQLite", url, history, args.runs)
     configured = os.environ.get("COACHFLOW_DATABASE_URL", "").strip()
     if configured and make_url(normalize_url(configured)).get_backend_name() == "postgresql":
-        url, admin = await fresh_postgres(configured)
+        url, admin = await create_database(configured, "coachflow_bench")
         try:
             report["databases"]["postgresql"] = await run_on("PostgreSQL", url, history, args.runs)
         finally:
-            await drop_postgres(admin, url)
+            await drop_database(admin, url)
     else:
         print("\nPostgreSQL: skipped (set COACHFLOW_DATABASE_URL=postgresql://...)")
     for name, result in report["databases"].items():

@@ -14,14 +14,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import psutil
 from floor import FloorInput, FloorWorkflow
 from sqlalchemy import func, select
@@ -41,7 +39,7 @@ from service.intake import Intake
 from service.runtime import catalog_for, open_store
 from service.settings import Settings, SettingsError
 from service.temporal import embedded_server
-from store.db import normalize_url, sqlite_url
+from store.db import create_database, drop_database, normalize_url, sqlite_url
 from store.models import AssessmentRow
 from store.users import actor_of, add_user, issue_token
 from web.auth import User
@@ -176,21 +174,11 @@ async def fresh_database(configured: str | None, folder: Path) -> AsyncIterator[
     if parsed is None or parsed.get_backend_name() != "postgresql":
         yield sqlite_url(folder / "coachflow.db")
         return
-    name = f"coachflow_bench_{uuid.uuid4().hex[:10]}"
-    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
+    url, admin = await create_database(configured, "coachflow_bench")
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        yield url
     finally:
-        await conn.close()
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await drop_database(admin, url)
 
 
 @dataclass

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -34,40 +33,26 @@ from service.intake import Intake
 from service.settings import Settings
 from service.temporal import embedded_server, find_binary
 from service.worker import build_worker
-from store.db import make_engine, normalize_url, session_factory, sqlite_url
+from store.db import (
+    create_database,
+    drop_database,
+    make_engine,
+    normalize_url,
+    session_factory,
+    sqlite_url,
+)
 from store.migrate import upgrade
 from store.models import Base
-
-
-async def _fresh_postgres(url: str) -> tuple[str, str]:
-    parsed = make_url(normalize_url(url))
-    name = f"coachflow_test_{uuid.uuid4().hex[:10]}"
-    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return parsed.set(database=name).render_as_string(hide_password=False), admin
-
-
-async def _drop_postgres(admin: str, url: str) -> None:
-    name = make_url(url).database
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     configured = os.environ.get("COACHFLOW_DATABASE_URL", "").strip()
     if configured and make_url(normalize_url(configured)).get_backend_name() == "postgresql":
-        url, admin = await _fresh_postgres(configured)
+        url, admin = await create_database(configured, "coachflow_test")
         await upgrade(url)
         yield url
-        await _drop_postgres(admin, url)
+        await drop_database(admin, url)
         return
     url = sqlite_url(tmp_path_factory.mktemp("db") / "coachflow.db")
     await upgrade(url)
