@@ -5,9 +5,13 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 
+from activities.refusals import refused_transitions
 from domain.coaching import RecordDecisionRequest, RecordedDecision
 from domain.config import RECORD_DECISION
+from domain.lifecycle import CoachingStarted
 from store.assessments import record_decision
+from store.lifecycle.coaching import start_coaching
+from store.lifecycle.views import survey_view, task_view
 
 
 class DecisionActivities:
@@ -16,5 +20,17 @@ class DecisionActivities:
 
     @activity.defn(name=RECORD_DECISION)
     async def record_decision(self, req: RecordDecisionRequest) -> RecordedDecision:
+        """The decision and, when it starts the coaching, the tasks and surveys: one
+        transaction. A retry finds every row already written and returns them."""
         async with self.sessions() as session, session.begin():
-            return RecordedDecision(created=await record_decision(session, req))
+            created, assessment = await record_decision(session, req)
+            if req.coaching is None:
+                return RecordedDecision(created=created)
+            with refused_transitions():
+                tasks, surveys = await start_coaching(session, req.coaching, assessment)
+            return RecordedDecision(
+                created=created,
+                coaching=CoachingStarted(
+                    tasks=[task_view(t) for t in tasks], surveys=[survey_view(s) for s in surveys]
+                ),
+            )

@@ -6,13 +6,10 @@ changes nothing that the first attempt already wrote.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from activities.refusals import refused_transitions
 from domain.config import (
     ANSWER_SURVEY,
     CLOSE_ASSESSMENT,
@@ -41,15 +38,6 @@ from store.lifecycle.coaching import close_assessment, start_coaching
 from store.lifecycle.views import response_view, survey_view, task_view
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """A transition the store refuses will not succeed on retry: fail without retrying."""
-    try:
-        yield
-    except lifecycle.LifecycleError as exc:
-        raise ApplicationError(str(exc), type="LifecycleRefused", non_retryable=True) from None
-
-
 class LifecycleActivities:
     def __init__(self, sessions: async_sessionmaker):
         self.sessions = sessions
@@ -57,7 +45,7 @@ class LifecycleActivities:
     @activity.defn(name=START_COACHING)
     async def start_coaching(self, req: StartCoachingRequest) -> CoachingStarted:
         async with self.sessions() as session, session.begin():
-            with _refusals():
+            with refused_transitions():
                 tasks, surveys = await start_coaching(session, req)
             return CoachingStarted(
                 tasks=[task_view(t) for t in tasks], surveys=[survey_view(s) for s in surveys]
@@ -66,7 +54,7 @@ class LifecycleActivities:
     @activity.defn(name=TASK_STEP)
     async def task_step(self, req: TaskStepRequest) -> TaskStepDone:
         async with self.sessions() as session, session.begin():
-            with _refusals():
+            with refused_transitions():
                 if req.step == "complete":
                     assert req.trainee_id is not None
                     task, skill = await lifecycle.complete_task(
@@ -82,7 +70,7 @@ class LifecycleActivities:
     @activity.defn(name=ANSWER_SURVEY)
     async def answer_survey(self, req: AnswerSurveyRequest) -> SurveysChanged:
         async with self.sessions() as session, session.begin():
-            with _refusals():
+            with refused_transitions():
                 survey = await lifecycle.answer_survey(
                     session, req.survey_id, req.respondent_id, req.answers, req.at
                 )
@@ -91,14 +79,14 @@ class LifecycleActivities:
     @activity.defn(name=EXPIRE_SURVEYS)
     async def expire_surveys(self, req: ExpireSurveysRequest) -> SurveysChanged:
         async with self.sessions() as session, session.begin():
-            with _refusals():
+            with refused_transitions():
                 rows = await lifecycle.expire_surveys(session, req.assessment_id, req.at)
             return SurveysChanged(surveys=[survey_view(s) for s in rows])
 
     @activity.defn(name=RECORD_RESPONSE)
     async def record_response(self, req: ResponseRequest) -> ResponseRecorded:
         async with self.sessions() as session, session.begin():
-            with _refusals():
+            with refused_transitions():
                 if req.kind == "acknowledged":
                     row = await lifecycle.acknowledge(
                         session, req.assessment_id, req.trainee_id, req.at
@@ -112,7 +100,7 @@ class LifecycleActivities:
     @activity.defn(name=RESOLVE_DISPUTE)
     async def resolve_dispute(self, req: ResolveRequest) -> ResponseRecorded:
         async with self.sessions() as session, session.begin():
-            with _refusals():
+            with refused_transitions():
                 row = await lifecycle.resolve_dispute(
                     session, req.assessment_id, req.lead_id, req.resolution, req.note, req.at
                 )

@@ -62,6 +62,7 @@ TASK_QUEUE = "coachflow-bench"
 FLOOR_QUEUE = "floor-bench"
 WARMUP = 5
 BARE = "bare update (FloorWorkflow.ping, no work)"
+BARE_LOCAL = "  + one no-op local activity"
 UPDATE = "update (CoachingWorkflow.decide)"
 DECIDE = "actions.decide"
 POST = "HTTP POST /api/assessments/{id}/decision"
@@ -83,7 +84,7 @@ async def interleaved(paths: dict[str, list[Call]]) -> dict[str, list[float]]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--decisions", type=at_least(1), default=200, help="per path")
+    parser.add_argument("--decisions", type=at_least(1), default=100, help="per path")
     add_database_option(parser)
     args = parser.parse_args()
     per_path = args.decisions + WARMUP
@@ -112,9 +113,10 @@ async def main() -> None:
             await asyncio.sleep(2)
             report["machine_idle"] = machine()
 
-            def bare(workflow_id: str) -> Call:
+            def bare(workflow_id: str, local_activities: int = 0) -> Call:
                 handle = stack.client.get_workflow_handle(workflow_id)
-                return lambda: handle.execute_update(FloorWorkflow.ping, FloorStep(number=0))
+                step = FloorStep(number=0, local_activities=local_activities)
+                return lambda: handle.execute_update(FloorWorkflow.ping, step)
 
             def update(assessment_id: int) -> Call:
                 handle = stack.client.get_workflow_handle(rows[assessment_id].workflow_id)
@@ -144,6 +146,7 @@ async def main() -> None:
                 timings = await interleaved(
                     {
                         BARE: [bare(w) for w in floors],
+                        BARE_LOCAL: [bare(w, local_activities=1) for w in floors],
                         UPDATE: [update(i) for i in ids[0::3]],
                         DECIDE: [decide(i) for i in ids[1::3]],
                         POST: [post(i) for i in ids[2::3]],

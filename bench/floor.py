@@ -29,6 +29,7 @@ class FloorInput(BaseModel):
 
 class FloorStep(BaseModel):
     number: int
+    local_activities: int = Field(default=0, ge=0, le=20)
 
 
 class FloorState(BaseModel):
@@ -65,5 +66,13 @@ class FloorWorkflow:
 
     @workflow.update
     async def ping(self, step: FloorStep) -> FloorStep:
-        """An update that does nothing: the bare round trip a decision builds on."""
+        """An update that does nothing but its `local_activities` no-op local activities: the
+        bare round trip a decision builds on, and what each local activity adds to it."""
+        for number in range(step.local_activities):
+            await workflow.execute_local_activity(
+                floor_step,
+                FloorStep(number=number),
+                start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+            )
         return step

@@ -218,9 +218,13 @@ class Stack:
 
     @asynccontextmanager
     async def worker(self, script: Path, task_queue: str) -> AsyncIterator[psutil.Process]:
-        """`script` (a worker) in its own process on `task_queue`, stopped at the end."""
+        """`script` (a worker) in its own process on `task_queue`, stopped at the end.
+
+        It may write bytecode whatever PYTHONDONTWRITEBYTECODE says, as an installed package
+        has it (pip compiles on install, as in the Dockerfile): without it the sandbox compiles
+        the workflow module from source for every workflow it starts."""
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
             "TEMPORAL_ADDRESS": self.address,
             "TEMPORAL_NAMESPACE": self.settings.namespace,
             "COACHFLOW_TASK_QUEUE": task_queue,

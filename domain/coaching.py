@@ -10,7 +10,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from domain.assessment import AssessmentStatus, Draft
 from domain.definitions import Cause, Opportunity, Rubric, SurveyTemplate
 from domain.events import Change, TicketEvent
-from domain.lifecycle import ResponseView, SurveyView, TaskView
+from domain.lifecycle import (
+    CoachingStarted,
+    ResponseView,
+    StartCoachingRequest,
+    SurveyView,
+    TaskView,
+)
 from domain.people import Actor
 
 DecisionAction = Literal["approve", "override", "dismiss", "reassign"]
@@ -154,10 +160,14 @@ class RecordDecisionRequest(Model):
     changes: list[CriterionChange]
     decided_at: AwareDatetime
     new_status: AssessmentStatus
+    # Set when the decision starts the coaching: its tasks and surveys are written in the
+    # decision's transaction, so the lead's reply already finds them.
+    coaching: StartCoachingRequest | None = None
 
 
 class RecordedDecision(Model):
     created: bool
+    coaching: CoachingStarted | None = None
 
 
 class DecisionResult(Model):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.coaching import RecordDecisionRequest, SavedAssessment, SaveDraftRequest
 from store.audit import audit
-from store.measurements import append_measurement
+from store.measurements import append_measurement, append_measurements, measurement
 from store.models import AssessmentRow, CriterionResultRow, DecisionRow, TicketRow
 from store.redacted_text import redacted_for_ticket
 from store.slice_refs import issue_refs, slice_refs
@@ -99,8 +99,7 @@ async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAsses
                 ),
             )
         )
-    await append_measurement(
-        session,
+    drafted = measurement(
         kind="assessment_drafted" if draft.status == "awaiting_review" else "assessment_stopped",
         occurred_at=req.drafted_at,
         key=req.workflow_id,
@@ -116,9 +115,8 @@ async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAsses
             "virtual_coach": req.virtual_coach,
         },
     )
-    for i, issue in enumerate(draft.process_issues):
-        await append_measurement(
-            session,
+    issues = [
+        measurement(
             kind="process_issue",
             occurred_at=req.drafted_at,
             key=f"{req.workflow_id}:{i}",
@@ -126,6 +124,9 @@ async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAsses
             data=issue.model_dump(mode="json"),
             **issue_refs(issue),
         )
+        for i, issue in enumerate(draft.process_issues)
+    ]
+    await append_measurements(session, [drafted, *issues])
     return SavedAssessment(assessment_id=row.id, status=draft.status, created=True)
 
 
@@ -150,8 +151,11 @@ async def recent_failures(
     return sorted(rows.scalars())
 
 
-async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> bool:
-    """Apply a lead's decision once. False when this request was already recorded."""
+async def record_decision(
+    session: AsyncSession, req: RecordDecisionRequest
+) -> tuple[bool, AssessmentRow | None]:
+    """Apply a lead's decision once: whether this call recorded it (False when the request was
+    already recorded), and the assessment row it read after writing."""
     decision, request_id = req.decision, req.request_id
     note = await redacted_for_ticket(session, req.assessment_id, decision.note)
     inserted = await insert_ignore(
@@ -170,7 +174,7 @@ async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> 
         ["request_id"],
     )
     if not inserted:
-        return False
+        return False, None
     for change in req.changes:
         where = (
             CriterionResultRow.assessment_id == req.assessment_id,
@@ -248,7 +252,7 @@ async def record_decision(session: AsyncSession, req: RecordDecisionRequest) -> 
             "review_seconds": (req.decided_at - row.created_at).total_seconds(),
         },
     )
-    return True
+    return True, row
 
 
 def queue_order():

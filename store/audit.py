@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import AuditRow
@@ -21,16 +21,16 @@ async def audit(
     at: datetime | None = None,
 ) -> None:
     """Append one entry in the caller's transaction, so it stands or falls with the change."""
-    session.add(
-        AuditRow(
-            at=at or datetime.now(UTC),
-            actor=actor,
-            action=action,
-            target=target,
-            details=details or {},
-        )
+    await session.execute(
+        insert(AuditRow.__table__),
+        {
+            "at": at or datetime.now(UTC),
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "details": details or {},
+        },
     )
-    await session.flush()
 
 
 async def audit_log(session: AsyncSession, limit: int = 100) -> list[AuditRow]:

@@ -1,4 +1,7 @@
-"""INSERT … ON CONFLICT for both dialects."""
+"""INSERT … ON CONFLICT DO NOTHING for both dialects.
+
+Statements are built on the Core table with the values as parameters, so their compiled form
+is cached across calls instead of keyed on every value."""
 
 from __future__ import annotations
 
@@ -13,8 +16,19 @@ def insert_for(session: AsyncSession, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-async def insert_ignore(session: AsyncSession, table: Any, values: dict, keys: list[str]) -> bool:
+def _ignoring(session: AsyncSession, model: Any, keys: list[str]) -> Any:
+    return insert_for(session, model.__table__).on_conflict_do_nothing(index_elements=keys)
+
+
+async def insert_ignore(session: AsyncSession, model: Any, values: dict, keys: list[str]) -> bool:
     """Insert unless a row with the same keys exists. True when a row was inserted."""
-    stmt = insert_for(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = await session.execute(stmt)
+    result = await session.execute(_ignoring(session, model, keys), values)
     return bool(result.rowcount)
+
+
+async def insert_ignore_many(
+    session: AsyncSession, model: Any, rows: list[dict[str, Any]], keys: list[str]
+) -> None:
+    """`insert_ignore` of each of `rows` (all with the same columns), in one round trip."""
+    if rows:
+        await session.execute(_ignoring(session, model, keys), rows)

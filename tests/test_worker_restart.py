@@ -395,8 +395,8 @@ async def test_killing_the_worker_between_any_two_steps_loses_nothing_and_repeat
 ):
     """Event, draft, override, task, two surveys, acknowledgement, closure: the worker is
     SIGKILLed and replaced between every two steps, and four times while it runs an update:
-    before it writes anything, after a write it must not repeat, and at whatever point it has
-    reached right after the update arrives."""
+    before it writes anything (the decision, the task), after a write it must not repeat (the
+    acknowledgement), and at whatever point it has reached right after the update arrives."""
     client = Client(**{**dev_client.config(), "interceptors": [_ShortWorkflowTasks()]})
     workers = _Workers(client, database_url, task_queue, tmp_path / "worker.log")
     intake = Intake(client, sessions, catalog, task_queue)
@@ -412,9 +412,10 @@ async def test_killing_the_worker_between_any_two_steps_loses_nothing_and_repeat
         )
         assert assessment.status == "awaiting_review"
 
-        # The override: killed after the decision is written, before coaching starts.
+        # The override, which starts the coaching in its own transaction: killed once a worker
+        # holds the update, that transaction waiting on a lock.
         await workers.restart()
-        async with _refusing_event(sessions, "coaching_started"):
+        async with _write_lock(sessions, AssessmentRow, assessment.id):
             deciding = await _killed_mid_update(
                 workers,
                 handle,
@@ -423,13 +424,14 @@ async def test_killing_the_worker_between_any_two_steps_loses_nothing_and_repeat
                     action="override", by=LEAD, scores={"empathy": 0}, reason="no empathy"
                 ),
                 f"{workflow_id}:decide",
-                kill_when=lambda: _poll(sessions, select(DecisionRow.id)),
+                kill_when=lambda: _until_task_started(client, workflow_id),
             )
+        assert await _count(sessions, DecisionRow) == 0
         await workers.start()
         decided = await asyncio.wait_for(deciding, 30)
         assert decided.status == "coaching"
 
-        # Coaching starts: one task, two surveys.
+        # The reply found the coaching started: one task, two surveys.
         await workers.restart()
         (task,) = await _poll(
             sessions, select(LearningTaskRow).where(LearningTaskRow.assessment_id == assessment.id)

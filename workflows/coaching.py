@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.coaching import (
         CoachingInput,
         CoachingState,
+        CriterionChange,
         DecisionAction,
         DecisionResult,
         DraftRequest,
@@ -76,6 +77,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows import rules
 
 RETRY = RetryPolicy(maximum_interval=ACTIVITY_MAX_INTERVAL)
+# Since this patch, an approval or override assigns the tasks and sends the surveys in the
+# decision's own local activity, so the lead's reply waits for one transaction, not two.
+COACHING_WITH_DECISION = "coaching-starts-with-the-decision"
 
 
 @workflow.defn
@@ -195,34 +199,46 @@ class CoachingWorkflow:
             return False
         return True
 
-    async def _coach(self, coach_id: str | None, status: AssessmentStatus) -> None:
-        """Assign tasks and send surveys, then wait on their deadlines and the trainee until
-        everything is closed; then close the assessment."""
+    def _coaching_request(
+        self,
+        coach_id: str | None,
+        status: AssessmentStatus,
+        changes: list[CriterionChange],
+        now: datetime,
+    ) -> StartCoachingRequest:
         assert self._input is not None and self._draft is not None
         assert self._assessment_id is not None
-        now = workflow.now()
         trainee_id = self._draft.trainee.id if self._draft.trainee else None
-        changes = self._decision.changes if self._decision else []
         failed = coachable_failures(self._draft, changes)
-        async with self._lock:
-            started: CoachingStarted = await self._local(
-                START_COACHING,
-                StartCoachingRequest(
-                    workflow_id=workflow.info().workflow_id,
-                    assessment_id=self._assessment_id,
-                    status=status,
-                    trainee_id=trainee_id,
-                    tasks=task_plans(self._input.opportunity, failed, now) if trainee_id else [],
-                    surveys=survey_plans(
-                        self._input.opportunity, self._input.surveys, coach_id, trainee_id, now
-                    ),
-                    at=now,
-                ),
-                CoachingStarted,
-            )
-            self._status, self._coaching_since = status, now
-            self._tasks = {t.id: t for t in started.tasks}
-            self._surveys = {s.id: s for s in started.surveys}
+        return StartCoachingRequest(
+            workflow_id=workflow.info().workflow_id,
+            assessment_id=self._assessment_id,
+            status=status,
+            trainee_id=trainee_id,
+            tasks=task_plans(self._input.opportunity, failed, now) if trainee_id else [],
+            surveys=survey_plans(
+                self._input.opportunity, self._input.surveys, coach_id, trainee_id, now
+            ),
+            at=now,
+        )
+
+    def _coaching_started(
+        self, started: CoachingStarted, status: AssessmentStatus, at: datetime
+    ) -> None:
+        self._status, self._coaching_since = status, at
+        self._tasks = {t.id: t for t in started.tasks}
+        self._surveys = {s.id: s for s in started.surveys}
+
+    async def _coach(self, coach_id: str | None, status: AssessmentStatus) -> None:
+        """Assign tasks and send surveys, unless the decision already did, then wait on their
+        deadlines and the trainee until everything is closed; then close the assessment."""
+        if self._coaching_since is None:
+            changes = self._decision.changes if self._decision else []
+            now = workflow.now()
+            async with self._lock:
+                request = self._coaching_request(coach_id, status, changes, now)
+                started = await self._local(START_COACHING, request, CoachingStarted)
+                self._coaching_started(started, status, now)
         while (step := self._next_step()) is not None:
             at, take = step
             seen = self._changes
@@ -342,7 +358,10 @@ class CoachingWorkflow:
             update = workflow.current_update_info()
             # Scoped to the assessment: clients choose update ids, and may reuse one elsewhere.
             request_id = f"{self._assessment_id}:{update.id if update else workflow.uuid4().hex}"
-            await self._local(
+            coaching = None
+            if action in ("approve", "override") and workflow.patched(COACHING_WITH_DECISION):
+                coaching = self._coaching_request(decision.lead, status, changes, decided_at)
+            recorded: RecordedDecision = await self._local(
                 RECORD_DECISION,
                 RecordDecisionRequest(
                     workflow_id=workflow.info().workflow_id,
@@ -352,9 +371,12 @@ class CoachingWorkflow:
                     changes=changes,
                     decided_at=decided_at,
                     new_status=status,
+                    coaching=coaching,
                 ),
                 RecordedDecision,
             )
+            if recorded.coaching is not None:
+                self._coaching_started(recorded.coaching, status, decided_at)
             result = DecisionResult(
                 assessment_id=self._assessment_id,
                 action=action,

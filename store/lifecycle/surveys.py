@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +19,12 @@ from store.lifecycle.common import (
     _existing,
     _rows,
 )
-from store.measurements import append_measurement
+from store.measurements import append_measurement, append_measurements, measurement
 from store.models import (
+    AssessmentRow,
     SurveyRow,
 )
-from store.upsert import insert_ignore
+from store.upsert import insert_ignore_many
 
 
 def _normalized(answers: dict) -> dict:
@@ -48,32 +50,30 @@ async def send_surveys(
     session: AsyncSession, assessment_id: int, surveys: list[SurveyPlan], sent_at: datetime
 ) -> list[SurveyRow]:
     """Send one survey per audience, once. Re-sending returns the rows already there."""
-    _aware(sent_at)
     assessment = await _assessment(session, assessment_id)
+    rows, events = await send_surveys_of(session, assessment, surveys, sent_at)
+    await append_measurements(session, events)
+    return rows
+
+
+async def send_surveys_of(
+    session: AsyncSession, assessment: AssessmentRow, surveys: list[SurveyPlan], sent_at: datetime
+) -> tuple[list[SurveyRow], list[dict[str, Any]]]:
+    """`send_surveys` for a loaded assessment, in two statements; the measurement events of the
+    sending are returned for the caller to append with its own."""
+    _aware(sent_at)
     audiences = [s.audience for s in surveys]
     if len(set(audiences)) != len(audiences):
-        raise LifecycleError(f"assessment {assessment_id}: one survey per audience")
+        raise LifecycleError(f"assessment {assessment.id}: one survey per audience")
     for plan in surveys:
         if plan.expires_at <= sent_at:
             raise LifecycleError(f"the {plan.audience} survey expires before it is sent")
-    existing = {
-        row.audience: row
-        for row in await _rows(
-            session, select(SurveyRow).where(SurveyRow.assessment_id == assessment_id)
-        )
-    }
-    for plan in surveys:
-        row = existing.get(plan.audience)
-        if row is not None and row.respondent_id != plan.respondent_id:
-            raise LifecycleError(
-                f"assessment {assessment_id}: the {plan.audience} survey went to another respondent"
-            )
-    for plan in surveys:
-        await insert_ignore(
-            session,
-            SurveyRow,
+    await insert_ignore_many(
+        session,
+        SurveyRow,
+        [
             {
-                "assessment_id": assessment_id,
+                "assessment_id": assessment.id,
                 "template_id": plan.template_id,
                 "template_version": plan.template_version,
                 "audience": plan.audience,
@@ -81,19 +81,26 @@ async def send_surveys(
                 "status": "open",
                 "sent_at": sent_at,
                 "expires_at": plan.expires_at,
-            },
-            ["assessment_id", "audience"],
-        )
+            }
+            for plan in surveys
+        ],
+        ["assessment_id", "audience"],
+    )
+    # Read after writing: a survey sent to someone else fails the caller's whole transaction.
     by_audience = {
         row.audience: row
         for row in await _rows(
-            session, select(SurveyRow).where(SurveyRow.assessment_id == assessment_id)
+            session, select(SurveyRow).where(SurveyRow.assessment_id == assessment.id)
         )
     }
+    for plan in surveys:
+        if by_audience[plan.audience].respondent_id != plan.respondent_id:
+            raise LifecycleError(
+                f"assessment {assessment.id}: the {plan.audience} survey went to another respondent"
+            )
     rows = [by_audience[a] for a in audiences]
-    for row in rows:
-        await append_measurement(
-            session,
+    events = [
+        measurement(
             kind="survey_sent",
             occurred_at=row.sent_at,
             key=f"survey:{row.id}",
@@ -104,7 +111,9 @@ async def send_surveys(
                 "template_version": row.template_version,
             },
         )
-    return rows
+        for row in rows
+    ]
+    return rows, events
 
 
 async def answer_survey(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +18,13 @@ from store.lifecycle.common import (
     _existing,
     _rows,
 )
-from store.measurements import append_measurement
+from store.measurements import append_measurement, append_measurements, measurement
 from store.models import (
+    AssessmentRow,
     LearningTaskRow,
     SkillRow,
 )
-from store.upsert import insert_ignore
+from store.upsert import insert_ignore, insert_ignore_many
 
 
 async def assign_tasks(
@@ -33,28 +35,37 @@ async def assign_tasks(
     assigned_at: datetime,
 ) -> list[LearningTaskRow]:
     """Assign the opportunity's tasks once. Re-assigning returns the rows already there."""
-    _aware(assigned_at)
     assessment = await _assessment(session, assessment_id)
+    rows, events = await assign_tasks_of(session, assessment, trainee_id, tasks, assigned_at)
+    await append_measurements(session, events)
+    return rows
+
+
+async def assign_tasks_of(
+    session: AsyncSession,
+    assessment: AssessmentRow,
+    trainee_id: str,
+    tasks: list[TaskPlan],
+    assigned_at: datetime,
+) -> tuple[list[LearningTaskRow], list[dict[str, Any]]]:
+    """`assign_tasks` for a loaded assessment, in two statements; the measurement events of the
+    assignment are returned for the caller to append with its own."""
+    _aware(assigned_at)
     _check_trainee(assessment, trainee_id)
     keys = [t.key for t in tasks]
     if len(set(keys)) != len(keys):
-        raise LifecycleError(f"assessment {assessment_id}: task keys repeat")
+        raise LifecycleError(f"assessment {assessment.id}: task keys repeat")
     for plan in tasks:
         if plan.due_at < assigned_at:
             raise LifecycleError(f"task {plan.key!r} is due before it is assigned")
         if plan.closes_at is not None and plan.closes_at < plan.due_at:
             raise LifecycleError(f"task {plan.key!r} closes before it is due")
-    existing = await _rows(
-        session, select(LearningTaskRow).where(LearningTaskRow.assessment_id == assessment_id)
-    )
-    if any(row.trainee_id != trainee_id for row in existing):
-        raise LifecycleError(f"assessment {assessment_id} tasks belong to another trainee")
-    for plan in tasks:
-        await insert_ignore(
-            session,
-            LearningTaskRow,
+    await insert_ignore_many(
+        session,
+        LearningTaskRow,
+        [
             {
-                "assessment_id": assessment_id,
+                "assessment_id": assessment.id,
                 "task_key": plan.key,
                 "title": plan.title,
                 "skill": plan.skill,
@@ -63,29 +74,30 @@ async def assign_tasks(
                 "assigned_at": assigned_at,
                 "due_at": plan.due_at,
                 "closes_at": plan.closes_at or plan.due_at,
-            },
-            ["assessment_id", "task_key"],
-        )
-    by_key = {
-        row.task_key: row
-        for row in await _rows(
-            session,
-            select(LearningTaskRow).where(
-                LearningTaskRow.assessment_id == assessment_id, LearningTaskRow.task_key.in_(keys)
-            ),
-        )
-    }
+            }
+            for plan in tasks
+        ],
+        ["assessment_id", "task_key"],
+    )
+    # Read after writing: a task of another trainee fails the caller's whole transaction.
+    existing = await _rows(
+        session, select(LearningTaskRow).where(LearningTaskRow.assessment_id == assessment.id)
+    )
+    if any(row.trainee_id != trainee_id for row in existing):
+        raise LifecycleError(f"assessment {assessment.id} tasks belong to another trainee")
+    by_key = {row.task_key: row for row in existing}
     rows = [by_key[key] for key in keys]
-    for row in rows:
-        await append_measurement(
-            session,
+    events = [
+        measurement(
             kind="task_assigned",
             occurred_at=row.assigned_at,
             key=f"task:{row.id}",
             assessment=assessment,
             data={"task_key": row.task_key, "skill": row.skill, "due_at": row.due_at.isoformat()},
         )
-    return rows
+        for row in rows
+    ]
+    return rows, events
 
 
 async def _skill_for(session: AsyncSession, task: LearningTaskRow) -> SkillRow | None:

@@ -5,11 +5,13 @@
 Runs each path on a fresh Temporal dev server (the paths that end without waiting for time) or
 on the time-skipping test server (the review SLA, deadlines passing), with the product's worker
 and a fresh SQLite database, and writes each finished workflow's history as
-`tests/histories/<path>.json` (`WorkflowHistory.to_json()`), plus `index.json` with the workflow
-id and type of each. The tickets are the synthetic ones of tests/factories.py.
+`tests/histories/current/<path>.json` (`WorkflowHistory.to_json()`), plus `index.json` with the
+workflow id and type of each. The tickets are the synthetic ones of tests/factories.py.
 
 Record again after a deliberate change to a workflow (one that `workflow.patched` guards, or a
-new workflow type); never to make a failing replay pass.
+new workflow type); never to make a failing replay pass. Before recording a patched change,
+rename `current/` for the patch (`before-<patch id>/`): workflows started on the old code are
+still running somewhere, so their histories stay and keep replaying.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from tests.people import LEAD, QA_LEAD, SECOND_LEAD, TRAINEE
 from workflows.coaching import CoachingWorkflow
 from workflows.qa_sample import QASampleWorkflow
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "current"
 INDEX = HERE / "index.json"
 ANSWERS = {
     "coach": {"competence": 4, "applied_coaching": 3},
@@ -313,6 +315,7 @@ async def _record(stack: Stack, scenarios: list[Scenario], index: dict[str, Any]
 
 
 async def main() -> None:
+    HERE.mkdir(exist_ok=True)
     for old in HERE.glob("*.json"):
         old.unlink()
     index: dict[str, Any] = {}

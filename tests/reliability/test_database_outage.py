@@ -168,10 +168,11 @@ async def _local_activity_attempts(client: Client, workflow_id: str) -> dict[str
     """Activity type → the attempt that completed it, from the workflow's history markers."""
     attempts: dict[str, int] = {}
     async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
-        if event.HasField("marker_recorded_event_attributes"):
-            marker = json.loads(
-                event.marker_recorded_event_attributes.details["data"].payloads[0].data
-            )
+        recorded = event.marker_recorded_event_attributes
+        if event.HasField("marker_recorded_event_attributes") and (
+            recorded.marker_name == "core_local_activity"
+        ):
+            marker = json.loads(recorded.details["data"].payloads[0].data)
             attempts[marker["activity_type"]] = max(
                 marker["attempt"], attempts.get(marker["activity_type"], 0)
             )
