@@ -8,14 +8,15 @@ all in the worker's workflow cache. A lead of their teams approves them one afte
 each path on its own assessments, the paths taking turns so that any drift in the machine's
 load falls on all of them alike:
 - update: `execute_update` of `CoachingWorkflow.decide` (service/updates.py), what every
-  acting path sends; the update records the decision and starts the coaching (local
-  activities, in the same workflow task) and returns when that task completes;
+  acting path sends; the update records the decision and starts the coaching (one local
+  activity, one transaction) and returns when that workflow task completes;
 - actions.decide: what `POST /api/assessments/{id}/decision` calls (reads the assessment as
   the lead may see it, then the update);
 - HTTP: that request in full (bearer token, validation, JSON), over httpx's ASGI transport
   to the app in this process.
 Beside them, the bare round trip: an update that does nothing (`FloorWorkflow.ping`), to as
-many cached floor workflows on a floor worker in its own process.
+many cached floor workflows on a floor worker in its own process; and the same update running
+one local activity that returns at once, the floor of a decision.
 Prints a table and writes bench/results/decision_latency.json.
 """
 
