@@ -1,11 +1,25 @@
-"""Waiting on workflows without sleeping blindly."""
+"""Waiting on workflows without sleeping blindly, and clients whose workflow tasks time out
+sooner."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
-from temporalio.client import Client
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage
+from temporalio.api.update.v1 import UpdateRef, WaitPolicy
+from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowHandle,
+)
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.coaching import CoachingState
 from store.models import AssessmentRow
@@ -31,3 +45,55 @@ async def assessment_of(sessions, workflow_id: str) -> AssessmentRow:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def until_update_admitted(
+    client: Client, workflow_id: str, update_id: str, seconds: float = 30
+) -> None:
+    """Until the server has admitted the update (it may not have reached a worker yet)."""
+    request = PollWorkflowExecutionUpdateRequest(
+        namespace=client.namespace,
+        update_ref=UpdateRef(
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id=update_id
+        ),
+        identity=client.identity,
+        wait_policy=WaitPolicy(
+            lifecycle_stage=UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
+        ),
+    )
+    async with asyncio.timeout(seconds):
+        while True:
+            try:
+                await client.workflow_service.poll_workflow_execution_update(request)
+                return
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+            await asyncio.sleep(0.01)
+
+
+class _ShortWorkflowTasks(Interceptor):
+    def __init__(self, timeout: timedelta) -> None:
+        self.timeout = timeout
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _ShortWorkflowTasksOutbound(next, self.timeout)
+
+
+class _ShortWorkflowTasksOutbound(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, timeout: timedelta) -> None:
+        super().__init__(next)
+        self.timeout = timeout
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        input.task_timeout = self.timeout
+        return await super().start_workflow(input)
+
+
+def with_short_workflow_tasks(client: Client, timeout: timedelta) -> Client:
+    """The same connection, starting workflows whose tasks time out after `timeout` (10 s by
+    default): the server hands a dead worker's task to another sooner, and a worker retrying a
+    local activity learns of a termination sooner."""
+    config = client.config()
+    interceptors = [*config["interceptors"], _ShortWorkflowTasks(timeout)]
+    return Client(**{**config, "interceptors": interceptors})

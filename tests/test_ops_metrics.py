@@ -23,10 +23,6 @@ from pydantic import BaseModel
 from temporalio import activity, workflow
 from temporalio.client import (
     Client,
-    Interceptor,
-    OutboundInterceptor,
-    StartWorkflowInput,
-    WorkflowHandle,
 )
 from temporalio.common import RetryPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -38,7 +34,7 @@ from service.ops_metrics import STATES, ActivityFailureCounter
 from service.worker import build_worker
 from store.db import make_engine, session_factory
 from tests.factories import event_dict, make_event
-from tests.helpers import assessment_of, bearer, until_drafted
+from tests.helpers import assessment_of, bearer, until_drafted, with_short_workflow_tasks
 from web.app import create_app
 from web.context import WebContext
 
@@ -261,20 +257,6 @@ async def test_when_the_database_does_not_answer_the_counters_are_still_served(
 # --- activity failures ----------------------------------------------------------------------
 
 
-class _ShortWorkflowTasks(Interceptor):
-    """Start workflows with a 2 s workflow task timeout: a worker retrying a failing local
-    activity learns of a termination when it next extends its task (at 80% of the timeout),
-    so its shutdown no longer waits for the 10 s default."""
-
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        class Short(OutboundInterceptor):
-            async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle:
-                input.task_timeout = timedelta(seconds=2)
-                return await super().start_workflow(input)
-
-        return Short(next)
-
-
 async def test_a_drafting_activity_that_cannot_reach_its_database_is_counted(
     http, dev_client, sessions, catalog, task_queue, ticket_id
 ):
@@ -282,7 +264,9 @@ async def test_a_drafting_activity_that_cannot_reach_its_database_is_counted(
     cannot reach (a local activity, retried until the workflow is terminated)."""
     queue = f"{task_queue}-no-database"
     engine = make_engine(_unreachable_database())
-    client = Client(**{**dev_client.config(), "interceptors": [_ShortWorkflowTasks()]})
+    # A worker retrying the failing local activity learns of the termination when it next
+    # extends its task (at 80% of the timeout), so its shutdown no longer waits 10 s.
+    client = with_short_workflow_tasks(dev_client, timedelta(seconds=2))
     before = await _scrape(http)
     try:
         async with build_worker(dev_client, queue, session_factory(engine)):

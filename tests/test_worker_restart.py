@@ -19,21 +19,15 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import (
     PendingWorkflowTaskState,
     TaskQueueType,
-    UpdateWorkflowExecutionLifecycleStage,
 )
 from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.update.v1 import UpdateRef, WaitPolicy
 from temporalio.api.workflowservice.v1 import (
     DescribeTaskQueueRequest,
     DescribeWorkflowExecutionRequest,
-    PollWorkflowExecutionUpdateRequest,
     ResetStickyTaskQueueRequest,
 )
 from temporalio.client import (
     Client,
-    Interceptor,
-    OutboundInterceptor,
-    StartWorkflowInput,
     WorkflowHandle,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -54,7 +48,7 @@ from store.models import (
     SurveyRow,
 )
 from tests.factories import make_event
-from tests.helpers import until_drafted
+from tests.helpers import until_drafted, until_update_admitted, with_short_workflow_tasks
 from tests.people import LEAD, TRAINEE, lead
 from workflows.coaching import CoachingWorkflow
 
@@ -171,19 +165,6 @@ async def test_a_worker_killed_while_drafting_loses_nothing(
 # Killing the worker between any two steps of the whole lifecycle, and in the middle of updates.
 
 
-class _ShortWorkflowTasks(Interceptor):
-    """Start workflows with WORKFLOW_TASK_TIMEOUT; nothing else changes."""
-
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _ShortWorkflowTasksOutbound(next)
-
-
-class _ShortWorkflowTasksOutbound(OutboundInterceptor):
-    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
-        input.task_timeout = WORKFLOW_TASK_TIMEOUT
-        return await super().start_workflow(input)
-
-
 class _Workers:
     """One `worker.py` subprocess at a time, SIGKILLed and replaced on demand.
 
@@ -260,29 +241,6 @@ async def _update(handle: WorkflowHandle, update: Any, arg: Any, update_id: str)
             if task is not None and task.cancelling():
                 raise
     raise AssertionError(f"update {update_id} never completed")
-
-
-async def _until_admitted(client: Client, workflow_id: str, update_id: str) -> None:
-    """Until the server holds the update (admitted, not necessarily accepted by a worker)."""
-    request = PollWorkflowExecutionUpdateRequest(
-        namespace=client.namespace,
-        update_ref=UpdateRef(
-            workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id=update_id
-        ),
-        identity=client.identity,
-        wait_policy=WaitPolicy(
-            lifecycle_stage=UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
-        ),
-    )
-    async with asyncio.timeout(10):
-        while True:
-            try:
-                await client.workflow_service.poll_workflow_execution_update(request)
-                return
-            except RPCError as err:
-                if err.status != RPCStatusCode.NOT_FOUND:
-                    raise
-            await asyncio.sleep(0.01)
 
 
 async def _until_task_started(client: Client, workflow_id: str) -> None:
@@ -369,7 +327,7 @@ async def _killed_mid_update(
     """Send the update and SIGKILL the worker once the server has admitted it and `kill_when()`
     returns. The call is returned still running: it must complete on the next worker."""
     pending = asyncio.create_task(_update(handle, update_call, arg, update_id))
-    await _until_admitted(workers.client, handle.id, update_id)
+    await until_update_admitted(workers.client, handle.id, update_id, seconds=10)
     if kill_when is not None:
         await kill_when()
     await workers.kill()
@@ -397,7 +355,7 @@ async def test_killing_the_worker_between_any_two_steps_loses_nothing_and_repeat
     SIGKILLed and replaced between every two steps, and four times while it runs an update:
     before it writes anything (the decision, the task), after a write it must not repeat (the
     acknowledgement), and at whatever point it has reached right after the update arrives."""
-    client = Client(**{**dev_client.config(), "interceptors": [_ShortWorkflowTasks()]})
+    client = with_short_workflow_tasks(dev_client, WORKFLOW_TASK_TIMEOUT)
     workers = _Workers(client, database_url, task_queue, tmp_path / "worker.log")
     intake = Intake(client, sessions, catalog, task_queue)
     try:

@@ -31,10 +31,6 @@ from temporalio.api.workflowservice.v1 import (
 )
 from temporalio.client import (
     Client,
-    Interceptor,
-    OutboundInterceptor,
-    StartWorkflowInput,
-    WorkflowHandle,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -43,6 +39,7 @@ from examples.demo_tickets import generate
 from opportunities.catalog import Catalog
 from service.settings import Settings
 from store.users import add_user, issue_token
+from tests.helpers import with_short_workflow_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAMS = ["tier1", "tier2", "new-hires"]
@@ -296,29 +293,11 @@ async def fault_api(
         await http.aclose()
 
 
-class ShortWorkflowTasks(Interceptor):
-    """Starts workflows with WORKFLOW_TASK_TIMEOUT; nothing else changes."""
-
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _ShortWorkflowTasksOutbound(next)
-
-
-class _ShortWorkflowTasksOutbound(OutboundInterceptor):
-    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
-        input.task_timeout = WORKFLOW_TASK_TIMEOUT
-        return await super().start_workflow(input)
-
-
-def with_short_workflow_tasks(client: Client) -> Client:
-    config = client.config()
-    return Client(**{**config, "interceptors": [*config["interceptors"], ShortWorkflowTasks()]})
-
-
 @pytest.fixture
 def short_task_client() -> Callable[[Client], Client]:
     """`short_task_client(client)`: the same connection, starting workflows whose tasks time
     out after WORKFLOW_TASK_TIMEOUT."""
-    return with_short_workflow_tasks
+    return lambda client: with_short_workflow_tasks(client, WORKFLOW_TASK_TIMEOUT)
 
 
 class WorkerProcess:

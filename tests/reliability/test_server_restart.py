@@ -18,18 +18,14 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 from sqlalchemy import func, select
-from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage
-from temporalio.api.update.v1 import UpdateRef, WaitPolicy
-from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from domain.events import TicketEvent
 from service.settings import Settings
 from service.temporal import embedded_server, free_port
 from service.worker import build_worker
 from store.models import AssessmentRow
+from tests.helpers import until_update_admitted
 from tests.reliability.invariants import assert_invariants, expected_assessments, until_settled
 
 SEED = 4242
@@ -48,27 +44,6 @@ async def _until(condition: Callable[[], bool], seconds: float = 30) -> None:
     async with asyncio.timeout(seconds):
         while not condition():  # noqa: ASYNC110 (the condition is met by other tasks' requests)
             await asyncio.sleep(0.01)
-
-
-async def _until_admitted(client: Client, workflow_id: str, update_id: str) -> None:
-    """Until the server holds the update (admitted; no worker has accepted it)."""
-    request = PollWorkflowExecutionUpdateRequest(
-        namespace=client.namespace,
-        update_ref=UpdateRef(
-            workflow_execution=WorkflowExecution(workflow_id=workflow_id), update_id=update_id
-        ),
-        identity=client.identity,
-        wait_policy=WaitPolicy(lifecycle_stage=ADMITTED),
-    )
-    async with asyncio.timeout(30):
-        while True:
-            try:
-                await client.workflow_service.poll_workflow_execution_update(request)
-                return
-            except RPCError as err:
-                if err.status != RPCStatusCode.NOT_FOUND:
-                    raise
-            await asyncio.sleep(0.02)
 
 
 async def _drafted(sessions, workflow_ids) -> int:
@@ -130,7 +105,7 @@ async def test_the_server_restarts_mid_run_and_every_workflow_resumes(
         await _until(lambda: len(late.sent) == len(late.plan))
         ids = {a: w for w, a in (await api.undecided()).items()}
         for assessment_id in late.sent:
-            await _until_admitted(client, ids[assessment_id], late.key(assessment_id))
+            await until_update_admitted(client, ids[assessment_id], late.key(assessment_id))
         assert not late.acknowledged, "a decision was applied with no worker running"
         await _stop(server.process, signal.SIGKILL)
         await asyncio.sleep(DOWNTIME)
