@@ -12,6 +12,7 @@ from domain.lifecycle import CoachingStarted
 from store.assessments import record_decision
 from store.lifecycle.coaching import start_coaching
 from store.lifecycle.views import survey_view, task_view
+from store.measurements import append_measurements
 
 
 class DecisionActivities:
@@ -23,13 +24,17 @@ class DecisionActivities:
         """The decision and, when it starts the coaching, the tasks and surveys: one
         transaction. A retry finds every row already written and returns them."""
         async with self.sessions() as session, session.begin():
-            created, assessment = await record_decision(session, req)
+            written = await record_decision(session, req)
+            events = [written.event] if written else []
             if req.coaching is None:
-                return RecordedDecision(created=created)
+                await append_measurements(session, events)
+                return RecordedDecision(created=written is not None)
             with refused_transitions():
-                tasks, surveys = await start_coaching(session, req.coaching, assessment)
+                tasks, surveys = await start_coaching(
+                    session, req.coaching, written.assessment if written else None, events
+                )
             return RecordedDecision(
-                created=created,
+                created=written is not None,
                 coaching=CoachingStarted(
                     tasks=[task_view(t) for t in tasks], surveys=[survey_view(s) for s in surveys]
                 ),

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -40,10 +40,12 @@ class Intake:
     concurrency: int = 50
 
     async def ingest(self, event: TicketEvent) -> IngestResult:
+        """Store the event and plan its starts in one transaction, start the workflows, then
+        record the starts in another. A crash between the two is healed by redelivery: the
+        workflow id is planned again and Temporal refuses the second start."""
         ops_metrics.EVENTS_RECEIVED.labels(event.source).inc()
-        async with self.sessions() as session, session.begin():
-            await upsert_event(session, event)
         result = IngestResult(event_id=event.event_id)
+        matched: list[Match] = []
         for match in match_event(event, self.catalog):
             if not match.matched:
                 result.skipped[match.opportunity_id] = match.outcome + (
@@ -51,38 +53,44 @@ class Intake:
                 )
                 continue
             result.matched.append(match.opportunity_id)
+            matched.append(match)
+        async with self.sessions() as session, session.begin():
+            await upsert_event(session, event)
+            plans = [await self._plan(session, event, match) for match in matched]
+        for match in matched:
             ops_metrics.EVENTS_MATCHED.labels(match.opportunity_id).inc()
-            workflow_id, duplicate = await self._start(event, match)
-            (result.duplicates if duplicate else result.started).append(workflow_id)
+        started: list[tuple[Match, StartPlan]] = []
+        for match, plan in zip(matched, plans, strict=True):
+            duplicate = plan.duplicate_of is not None
+            if not duplicate:
+                duplicate = not await self._start_workflow(event, match, plan)
+                started.append((match, plan))
+            (result.duplicates if duplicate else result.started).append(plan.workflow_id)
             ops_metrics.count_start(match.opportunity_id, duplicate)
+        if started:
+            async with self.sessions() as session, session.begin():
+                for match, plan in started:
+                    await record_start(
+                        session,
+                        plan,
+                        match.dedupe_key,
+                        match.opportunity_id,
+                        event.source,
+                        event.event_id,
+                        event.occurred_at,
+                    )
         return result
 
-    async def _start(self, event: TicketEvent, match: Match) -> tuple[str, bool]:
+    async def _plan(self, session: AsyncSession, event: TicketEvent, match: Match) -> StartPlan:
         """Concurrent deliveries plan the same workflow id; Temporal lets only one start."""
-        opportunity = self.catalog.opportunities[match.opportunity_id]
-        async with self.sessions() as session:
-            plan = await plan_start(
-                session,
-                match.dedupe_key,
-                event.source,
-                event.event_id,
-                event.occurred_at,
-                opportunity.dedupe.within,
-            )
-        if plan.duplicate_of:
-            return plan.duplicate_of, True
-        duplicate = not await self._start_workflow(event, match, plan)
-        async with self.sessions() as session, session.begin():
-            await record_start(
-                session,
-                plan,
-                match.dedupe_key,
-                opportunity.id,
-                event.source,
-                event.event_id,
-                event.occurred_at,
-            )
-        return plan.workflow_id, duplicate
+        return await plan_start(
+            session,
+            match.dedupe_key,
+            event.source,
+            event.event_id,
+            event.occurred_at,
+            self.catalog.opportunities[match.opportunity_id].dedupe.within,
+        )
 
     async def _start_workflow(self, event: TicketEvent, match: Match, plan: StartPlan) -> bool:
         opportunity = self.catalog.opportunities[match.opportunity_id]

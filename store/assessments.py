@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.coaching import RecordDecisionRequest, SavedAssessment, SaveDraftRequest
 from store.audit import audit
-from store.measurements import append_measurement, append_measurements, measurement
+from store.measurements import append_measurements, measurement
 from store.models import AssessmentRow, CriterionResultRow, DecisionRow, TicketRow
 from store.redacted_text import redacted_for_ticket
 from store.slice_refs import issue_refs, slice_refs
@@ -151,11 +153,19 @@ async def recent_failures(
     return sorted(rows.scalars())
 
 
+@dataclass
+class DecisionWritten:
+    """What `record_decision` wrote: the assessment row as updated, and the decision's
+    measurement event, left for the caller to append with its own in one statement."""
+
+    assessment: AssessmentRow
+    event: dict[str, Any]
+
+
 async def record_decision(
     session: AsyncSession, req: RecordDecisionRequest
-) -> tuple[bool, AssessmentRow | None]:
-    """Apply a lead's decision once: whether this call recorded it (False when the request was
-    already recorded), and the assessment row it read after writing."""
+) -> DecisionWritten | None:
+    """Apply a lead's decision once. None when the request was already recorded."""
     decision, request_id = req.decision, req.request_id
     note = await redacted_for_ticket(session, req.assessment_id, decision.note)
     inserted = await insert_ignore(
@@ -174,7 +184,7 @@ async def record_decision(
         ["request_id"],
     )
     if not inserted:
-        return False, None
+        return None
     for change in req.changes:
         where = (
             CriterionResultRow.assessment_id == req.assessment_id,
@@ -219,11 +229,14 @@ async def record_decision(
         values.update(status=req.new_status, decided_at=req.decided_at)
     if note is not None:
         values["coaching_note"] = note
-    await session.execute(
-        update(AssessmentRow).where(AssessmentRow.id == req.assessment_id).values(**values)
-    )
     row = (
-        await session.execute(select(AssessmentRow).where(AssessmentRow.id == req.assessment_id))
+        await session.execute(
+            update(AssessmentRow)
+            .where(AssessmentRow.id == req.assessment_id)
+            .values(**values)
+            .returning(AssessmentRow)
+            .execution_options(populate_existing=True)
+        )
     ).scalar_one()
     await audit(
         session,
@@ -238,8 +251,7 @@ async def record_decision(
         },
         at=req.decided_at,
     )
-    await append_measurement(
-        session,
+    event = measurement(
         kind=f"decision_{decision.action}",
         occurred_at=req.decided_at,
         key=request_id,
@@ -252,7 +264,7 @@ async def record_decision(
             "review_seconds": (req.decided_at - row.created_at).total_seconds(),
         },
     )
-    return True, row
+    return DecisionWritten(assessment=row, event=event)
 
 
 def queue_order():

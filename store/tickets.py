@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.events import Message, Ticket, TicketEvent
 from store.csat_events import record_csat_after_coaching
 from store.models import EventRow, MessageRow, TicketRow
-from store.upsert import insert_for, insert_ignore
+from store.upsert import dialect_of, insert_ignore, insert_in
 
 SNAPSHOT_EXCLUDE = {"id", "messages"}
+TICKET_KEY = ("id", "source", "external_id")
+MESSAGE_FIELDS = ("author_id", "author_role", "author_name", "public", "created_at", "body")
 
 
 def _ticket_columns(ticket: Ticket) -> dict:
@@ -33,6 +37,28 @@ def _ticket_columns(ticket: Ticket) -> dict:
     }
 
 
+@cache
+def _ticket_upsert(dialect: str) -> Any:
+    """The snapshot's upsert, built once: a newer event replaces it; returns the row id unless
+    the stored snapshot is newer."""
+    table = TicketRow.__table__
+    stmt = insert_in(dialect, table)
+    return stmt.on_conflict_do_update(
+        index_elements=["source", "external_id"],
+        set_={c.name: stmt.excluded[c.name] for c in table.c if c.name not in TICKET_KEY},
+        where=table.c.last_event_at <= stmt.excluded.last_event_at,
+    ).returning(table.c.id)
+
+
+@cache
+def _message_upsert(dialect: str) -> Any:
+    stmt = insert_in(dialect, MessageRow.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=["ticket_id", "external_id"],
+        set_={name: stmt.excluded[name] for name in MESSAGE_FIELDS},
+    )
+
+
 async def upsert_event(session: AsyncSession, event: TicketEvent) -> tuple[int, bool]:
     """Store the event, the ticket snapshot and its messages. Returns (ticket row id, new event).
 
@@ -41,27 +67,21 @@ async def upsert_event(session: AsyncSession, event: TicketEvent) -> tuple[int, 
     """
     now = datetime.now(UTC)
     ticket = event.ticket
-    columns = _ticket_columns(ticket)
-    stmt = insert_for(session, TicketRow).values(
-        source=event.source,
-        external_id=ticket.id,
-        last_event_at=event.occurred_at,
-        updated_at=now,
-        **columns,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source", "external_id"],
-        set_={**columns, "last_event_at": event.occurred_at, "updated_at": now},
-        where=TicketRow.last_event_at <= event.occurred_at,
-    )
-    await session.execute(stmt)
+    replaced = {**_ticket_columns(ticket), "last_event_at": event.occurred_at, "updated_at": now}
     ticket_pk = (
         await session.execute(
-            select(TicketRow.id).where(
-                TicketRow.source == event.source, TicketRow.external_id == ticket.id
-            )
+            _ticket_upsert(dialect_of(session)),
+            {"source": event.source, "external_id": ticket.id, **replaced},
         )
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if ticket_pk is None:
+        ticket_pk = (
+            await session.execute(
+                select(TicketRow.id).where(
+                    TicketRow.source == event.source, TicketRow.external_id == ticket.id
+                )
+            )
+        ).scalar_one()
     await _upsert_messages(session, ticket_pk, ticket.messages)
     new_event = await insert_ignore(
         session,
@@ -95,25 +115,26 @@ async def _upsert_messages(session: AsyncSession, ticket_pk: int, messages: list
         ).all()
     )
     next_position = max(existing.values(), default=-1) + 1
+    rows = []
     for message in messages:
         position = existing.get(message.id)
         if position is None:
             position = next_position
             next_position += 1
-        values = {
-            "author_id": message.author.id,
-            "author_role": message.author.role,
-            "author_name": message.author.name,
-            "public": message.public,
-            "created_at": message.created_at,
-            "body": message.body,
-        }
-        stmt = (
-            insert_for(session, MessageRow)
-            .values(ticket_id=ticket_pk, external_id=message.id, position=position, **values)
-            .on_conflict_do_update(index_elements=["ticket_id", "external_id"], set_=values)
+        rows.append(
+            {
+                "ticket_id": ticket_pk,
+                "external_id": message.id,
+                "position": position,
+                "author_id": message.author.id,
+                "author_role": message.author.role,
+                "author_name": message.author.name,
+                "public": message.public,
+                "created_at": message.created_at,
+                "body": message.body,
+            }
         )
-        await session.execute(stmt)
+    await session.execute(_message_upsert(dialect_of(session)), rows)
 
 
 async def load_ticket(session: AsyncSession, source: str, external_id: str) -> Ticket | None:

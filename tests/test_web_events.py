@@ -242,10 +242,10 @@ async def test_an_oversized_streamed_event_without_length_is_413(http, tokens, s
 
 
 async def test_temporal_unavailable_is_503(http, tokens, sessions, ticket_id, monkeypatch):
-    async def unavailable(self, event, match):
+    async def unavailable(self, event, match, plan):
         raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
 
-    monkeypatch.setattr(Intake, "_start", unavailable)
+    monkeypatch.setattr(Intake, "_start_workflow", unavailable)
     response = await http.post(
         "/events", content=_json(_event(ticket_id)), headers=bearer(tokens["ada"])
     )

@@ -18,10 +18,14 @@ CLOSED = ("closed_complete", "closed_incomplete", "dismissed")
 
 
 async def start_coaching(
-    session: AsyncSession, req: StartCoachingRequest, assessment: AssessmentRow | None = None
+    session: AsyncSession,
+    req: StartCoachingRequest,
+    assessment: AssessmentRow | None = None,
+    events: list[dict[str, Any]] | None = None,
 ) -> tuple[list[LearningTaskRow], list[SurveyRow]]:
     """Assign the tasks and send the surveys, once; a retry returns the same rows. `assessment`
-    is the row when the caller has just read it in this transaction."""
+    is the row when the caller has just read it in this transaction; `events` are the caller's
+    measurement rows, appended in the same statement as the coaching's."""
     if assessment is None or assessment.id != req.assessment_id:
         assessment = await _assessment(session, req.assessment_id)
     if assessment.status in CLOSED:
@@ -33,7 +37,7 @@ async def start_coaching(
             .values(status=req.status, updated_at=req.at)
         )
     tasks: list[LearningTaskRow] = []
-    events: list[dict[str, Any]] = []
+    events = list(events or [])
     if req.tasks:
         if req.trainee_id is None:
             raise LifecycleError(f"assessment {req.assessment_id} has no trainee for its tasks")

@@ -24,7 +24,7 @@ from store.models import (
     AssessmentRow,
     SurveyRow,
 )
-from store.upsert import insert_ignore_many
+from store.upsert import insert_ignore_returning
 
 
 def _normalized(answers: dict) -> dict:
@@ -68,7 +68,7 @@ async def send_surveys_of(
     for plan in surveys:
         if plan.expires_at <= sent_at:
             raise LifecycleError(f"the {plan.audience} survey expires before it is sent")
-    await insert_ignore_many(
+    inserted = await insert_ignore_returning(
         session,
         SurveyRow,
         [
@@ -86,13 +86,13 @@ async def send_surveys_of(
         ],
         ["assessment_id", "audience"],
     )
-    # Read after writing: a survey sent to someone else fails the caller's whole transaction.
-    by_audience = {
-        row.audience: row
-        for row in await _rows(
+    existing = inserted
+    if len(inserted) < len(audiences):
+        # A retry: read what is there; a survey sent to someone else fails the whole transaction.
+        existing = await _rows(
             session, select(SurveyRow).where(SurveyRow.assessment_id == assessment.id)
         )
-    }
+    by_audience = {row.audience: row for row in existing}
     for plan in surveys:
         if by_audience[plan.audience].respondent_id != plan.respondent_id:
             raise LifecycleError(

@@ -24,7 +24,7 @@ from store.models import (
     LearningTaskRow,
     SkillRow,
 )
-from store.upsert import insert_ignore, insert_ignore_many
+from store.upsert import insert_ignore, insert_ignore_returning
 
 
 async def assign_tasks(
@@ -60,7 +60,7 @@ async def assign_tasks_of(
             raise LifecycleError(f"task {plan.key!r} is due before it is assigned")
         if plan.closes_at is not None and plan.closes_at < plan.due_at:
             raise LifecycleError(f"task {plan.key!r} closes before it is due")
-    await insert_ignore_many(
+    inserted = await insert_ignore_returning(
         session,
         LearningTaskRow,
         [
@@ -79,12 +79,14 @@ async def assign_tasks_of(
         ],
         ["assessment_id", "task_key"],
     )
-    # Read after writing: a task of another trainee fails the caller's whole transaction.
-    existing = await _rows(
-        session, select(LearningTaskRow).where(LearningTaskRow.assessment_id == assessment.id)
-    )
-    if any(row.trainee_id != trainee_id for row in existing):
-        raise LifecycleError(f"assessment {assessment.id} tasks belong to another trainee")
+    existing = inserted
+    if len(inserted) < len(keys):
+        # A retry: read what is there; a task of another trainee fails the whole transaction.
+        existing = await _rows(
+            session, select(LearningTaskRow).where(LearningTaskRow.assessment_id == assessment.id)
+        )
+        if any(row.trainee_id != trainee_id for row in existing):
+            raise LifecycleError(f"assessment {assessment.id} tasks belong to another trainee")
     by_key = {row.task_key: row for row in existing}
     rows = [by_key[key] for key in keys]
     events = [
