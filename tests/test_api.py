@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -372,6 +373,43 @@ async def test_decision_refusals_name_the_field_and_change_nothing(
     assert (await counts(sessions), await accepted_updates(dev_client, workflow_id)) == before
     state = await dev_client.get_workflow_handle(workflow_id).query(CoachingWorkflow.state)
     assert state.status == "awaiting_review" and state.decision is None
+
+
+async def test_a_decision_whose_coaching_the_store_refuses_is_409_naming_why_and_changes_nothing(
+    http, tokens, pending, sessions, dev_client
+):
+    """The override's task is already in the store for another trainee: the decision and its
+    coaching roll back together, and the lead reads the store's reason, not a bare state."""
+    path = f"/api/assessments/{pending}/decision"
+    workflow_id = await workflow_of(http, tokens["lee"], pending)
+    now = datetime.now(UTC)
+    async with sessions() as session, session.begin():
+        stray = LearningTaskRow(
+            assessment_id=pending,
+            task_key="empathy-refresher",
+            title="Empathy refresher",
+            trainee_id="a-99",
+            status="open",
+            assigned_at=now,
+            due_at=now + timedelta(days=7),
+            closes_at=now + timedelta(days=7),
+        )
+        session.add(stray)
+    before = await counts(sessions)
+
+    detail = refused(
+        await call(http, "POST", path, tokens["lee"], json=OVERRIDE), 409, "LifecycleRefused"
+    )
+    assert detail["message"] == f"assessment {pending} tasks belong to another trainee"
+    assert await counts(sessions) == before
+    state = await dev_client.get_workflow_handle(workflow_id).query(CoachingWorkflow.state)
+    assert state.status == "awaiting_review" and state.decision is None
+
+    async with sessions() as session, session.begin():
+        await session.delete(await session.get(LearningTaskRow, stray.id))
+    response = await call(http, "POST", path, tokens["lee"], json=OVERRIDE)
+    assert response.status_code == 200 and response.json()["status"] == "coaching", response.text
+    assert await count(sessions, DecisionRow, DecisionRow.assessment_id == pending) == 1
 
 
 async def test_the_idempotency_key_applies_a_decision_once(
