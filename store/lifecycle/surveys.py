@@ -59,8 +59,8 @@ async def send_surveys(
 async def send_surveys_of(
     session: AsyncSession, assessment: AssessmentRow, surveys: list[SurveyPlan], sent_at: datetime
 ) -> tuple[list[SurveyRow], list[dict[str, Any]]]:
-    """`send_surveys` for a loaded assessment, in two statements; the measurement events of the
-    sending are returned for the caller to append with its own."""
+    """`send_surveys` for a loaded assessment, in one statement (two on a retry); the measurement
+    events of the sending are returned for the caller to append with its own."""
     _aware(sent_at)
     audiences = [s.audience for s in surveys]
     if len(set(audiences)) != len(audiences):

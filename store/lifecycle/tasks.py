@@ -48,8 +48,8 @@ async def assign_tasks_of(
     tasks: list[TaskPlan],
     assigned_at: datetime,
 ) -> tuple[list[LearningTaskRow], list[dict[str, Any]]]:
-    """`assign_tasks` for a loaded assessment, in two statements; the measurement events of the
-    assignment are returned for the caller to append with its own."""
+    """`assign_tasks` for a loaded assessment, in one statement (two on a retry); the measurement
+    events of the assignment are returned for the caller to append with its own."""
     _aware(assigned_at)
     _check_trainee(assessment, trainee_id)
     keys = [t.key for t in tasks]
