@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from domain.definitions import Rubric
-from domain.errors import field_errors
+from domain.errors import FieldError, field_errors
 from domain.expressions import Expression, ExpressionError, compile_expression
 from domain.yamlsource import Problem, YamlDocument, YamlError, load_yaml
 from rubrics.case import SAMPLE_CASE
@@ -34,7 +34,7 @@ def _expression_problems(doc: YamlDocument, rubric: Rubric) -> list[Problem]:
             try:
                 rubric_expression(source)
             except ExpressionError as exc:
-                problems.append(doc.problem(loc, str(exc)))
+                problems.append(doc.problem(loc, f"{FieldError(loc, '').path}: {exc}"))
     return problems
 
 

@@ -111,7 +111,7 @@ def test_draft_rubric_cannot_score(defs):
             "applies_when: size(ticket.kb_articles) > 0",
             "applies_when: size(ticket.kb_articles) >",
             "applies_when: size(ticket.kb_articles) >",
-            "CEL syntax error",
+            "criteria[5].applies_when: CEL syntax error",
         ),
         (
             "weight: 2\n    applies_when",

@@ -14,10 +14,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
+from temporalio.service import RPCError
 
+from domain.coaching import CoachingState
 from domain.events import TicketEvent
 from opportunities.catalog import Catalog
 from opportunities.matcher import match_event
+from service.updates import workflow_not_ready
 from store.models import (
     AssessmentRow,
     AuditRow,
@@ -39,6 +42,7 @@ UNDECIDED = ("awaiting_review", "stopped")
 COACHED = ("coaching", "closed_complete", "closed_incomplete")
 ONCE_PER_ASSESSMENT = ("assessment_drafted", "assessment_stopped", "coaching_started")
 QUERY_CONCURRENCY = 20
+READY_WITHIN = 60
 
 
 @dataclass(frozen=True)
@@ -361,6 +365,21 @@ async def _assert_no_orphans(
         )
 
 
+async def _state_when_ready(client: Client, workflow_id: str) -> CoachingState:
+    """The workflow's state. A worker killed while holding its workflow task leaves the task to
+    be retried, and the server refuses queries until a worker completes it; a workflow still
+    refusing after READY_WITHIN seconds fails the check with the server's error."""
+    handle = client.get_workflow_handle(workflow_id)
+    deadline = asyncio.get_running_loop().time() + READY_WITHIN
+    while True:
+        try:
+            return await handle.query(CoachingWorkflow.state)
+        except RPCError as exc:
+            if not workflow_not_ready(exc) or asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(0.2)
+
+
 async def _assert_workflows_agree(
     client: Client, assessments: list[AssessmentRow], decided: Mapping[int, DecisionRow]
 ) -> None:
@@ -370,7 +389,7 @@ async def _assert_workflows_agree(
 
     async def check(row: AssessmentRow) -> None:
         async with gate:
-            state = await client.get_workflow_handle(row.workflow_id).query(CoachingWorkflow.state)
+            state = await _state_when_ready(client, row.workflow_id)
         decision = decided.get(row.id)
         assert state.assessment_id == row.id, f"{row.workflow_id}: another assessment id"
         assert state.status == row.status, (
