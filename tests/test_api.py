@@ -920,3 +920,8 @@ async def test_the_openapi_schema_is_served_with_every_endpoint(http):
     assert set(decision["responses"]) >= {"200", "401", "403", "404", "409", "422"}
     assert decision["security"] == [{"HTTPBearer": []}]
     assert "security" not in schema["paths"]["/healthz"]["get"]
+    undeclared = sorted(
+        (m, p) for m, p in expected if "503" not in schema["paths"][p][m]["responses"]
+    )
+    assert undeclared == [], "these never say they answer 503 when a dependency is down"
+    assert "Retry-After" in decision["responses"]["503"]["headers"]

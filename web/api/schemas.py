@@ -122,6 +122,19 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+UNAVAILABLE = {
+    "model": ProblemResponse,
+    "description": "The database or Temporal cannot be reached; retry after the Retry-After "
+    "header's seconds (a decision with the same Idempotency-Key is applied at most once)",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying",
+            "schema": {"type": "string"},
+        }
+    },
+}
+
+
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {
         code: {"model": ProblemResponse, "description": ERROR_DESCRIPTIONS[code]} for code in codes
@@ -144,7 +157,14 @@ def _query_names(dependant: Any) -> set[str]:
 class ProblemRoute(APIRoute):
     """A route whose every refusal has the problem shape. An unknown query parameter (a typo
     such as `?stauts=`) is a 422 rather than silently ignored, and a body that is not UTF-8,
-    which FastAPI answers with a 400 and a bare string, is a 422 naming the body."""
+    which FastAPI answers with a 400 and a bare string, is a 422 naming the body. Every route
+    declares the 503 it answers when the database or Temporal cannot be reached, unless it
+    declares its own."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        responses = dict(kwargs.pop("responses", None) or {})
+        responses.setdefault(503, UNAVAILABLE)
+        super().__init__(path, endpoint, responses=responses, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
