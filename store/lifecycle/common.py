@@ -17,6 +17,7 @@ from domain.lifecycle import (  # noqa: F401 (re-exported to the lifecycle modul
     TaskStatus,
 )
 from store.models import AssessmentRow
+from store.upsert import insert_ignore_returning
 
 Audience = SurveyAudience
 
@@ -66,3 +67,15 @@ async def _rows(session: AsyncSession, query: Any) -> list[Any]:
     return list(
         (await session.execute(query.execution_options(populate_existing=True))).scalars().all()
     )
+
+
+async def _insert_or_read(
+    session: AsyncSession, model: Any, assessment_id: int, rows: list[dict], keys: list[str]
+) -> tuple[list[Any], bool]:
+    """Insert the assessment's `rows` unless there. Returns the rows this call inserted when
+    that is all of them, else every row of the assessment read back, and whether it read:
+    a retry, or a row already there that the caller must check is its own."""
+    inserted = await insert_ignore_returning(session, model, rows, keys)
+    if len(inserted) == len(rows):
+        return inserted, False
+    return await _rows(session, select(model).where(model.assessment_id == assessment_id)), True

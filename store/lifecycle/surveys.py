@@ -17,6 +17,7 @@ from store.lifecycle.common import (
     _assessment,
     _aware,
     _existing,
+    _insert_or_read,
     _rows,
 )
 from store.measurements import append_measurement, append_measurements, measurement
@@ -24,7 +25,6 @@ from store.models import (
     AssessmentRow,
     SurveyRow,
 )
-from store.upsert import insert_ignore_returning
 
 
 def _normalized(answers: dict) -> dict:
@@ -68,9 +68,10 @@ async def send_surveys_of(
     for plan in surveys:
         if plan.expires_at <= sent_at:
             raise LifecycleError(f"the {plan.audience} survey expires before it is sent")
-    inserted = await insert_ignore_returning(
+    existing, _ = await _insert_or_read(
         session,
         SurveyRow,
+        assessment.id,
         [
             {
                 "assessment_id": assessment.id,
@@ -86,12 +87,7 @@ async def send_surveys_of(
         ],
         ["assessment_id", "audience"],
     )
-    existing = inserted
-    if len(inserted) < len(audiences):
-        # A retry: read what is there; a survey sent to someone else fails the whole transaction.
-        existing = await _rows(
-            session, select(SurveyRow).where(SurveyRow.assessment_id == assessment.id)
-        )
+    # A survey already sent to someone else fails the caller's whole transaction.
     by_audience = {row.audience: row for row in existing}
     for plan in surveys:
         if by_audience[plan.audience].respondent_id != plan.respondent_id:

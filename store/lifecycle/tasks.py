@@ -16,6 +16,7 @@ from store.lifecycle.common import (
     _aware,
     _check_trainee,
     _existing,
+    _insert_or_read,
     _rows,
 )
 from store.measurements import append_measurement, append_measurements, measurement
@@ -24,7 +25,7 @@ from store.models import (
     LearningTaskRow,
     SkillRow,
 )
-from store.upsert import insert_ignore, insert_ignore_returning
+from store.upsert import insert_ignore
 
 
 async def assign_tasks(
@@ -60,9 +61,10 @@ async def assign_tasks_of(
             raise LifecycleError(f"task {plan.key!r} is due before it is assigned")
         if plan.closes_at is not None and plan.closes_at < plan.due_at:
             raise LifecycleError(f"task {plan.key!r} closes before it is due")
-    inserted = await insert_ignore_returning(
+    existing, read = await _insert_or_read(
         session,
         LearningTaskRow,
+        assessment.id,
         [
             {
                 "assessment_id": assessment.id,
@@ -79,14 +81,9 @@ async def assign_tasks_of(
         ],
         ["assessment_id", "task_key"],
     )
-    existing = inserted
-    if len(inserted) < len(keys):
-        # A retry: read what is there; a task of another trainee fails the whole transaction.
-        existing = await _rows(
-            session, select(LearningTaskRow).where(LearningTaskRow.assessment_id == assessment.id)
-        )
-        if any(row.trainee_id != trainee_id for row in existing):
-            raise LifecycleError(f"assessment {assessment.id} tasks belong to another trainee")
+    # A task of another trainee already there fails the caller's whole transaction.
+    if read and any(row.trainee_id != trainee_id for row in existing):
+        raise LifecycleError(f"assessment {assessment.id} tasks belong to another trainee")
     by_key = {row.task_key: row for row in existing}
     rows = [by_key[key] for key in keys]
     events = [
