@@ -85,8 +85,15 @@ def emails(text: str) -> Iterator[Candidate]:
 def phones(text: str, digits: Digits) -> Iterator[Candidate]:
     if digits.total >= 7:
         starts = with_leads(text, digits.starts, lambda ch: ch in "+(", 2)
-        for start, end in phone_candidates(text, starts):
+        for start, end in phone_candidates(text, _past_paren_before_plus(text, starts)):
             yield start, end, "[PHONE]"
+
+
+def _past_paren_before_plus(text: str, starts: Iterator[int]) -> Iterator[int]:
+    """A bracket opening an international number, as in "(+44 20 7946 0958)", is not part of
+    it: the number starts at its `+`."""
+    for start in starts:
+        yield start + 1 if text.startswith("(+", start) else start
 
 
 def cards(text: str, digits: Digits) -> Iterator[Candidate]:

@@ -4,7 +4,8 @@ The candidate regex is only tried where a digit run starts, and `phonenumbers` i
 consulted for candidates of 7-15 digits. A number must be valid for its region, or possible
 and written in an unmistakable phone shape (international `+` form or a UK trunk-prefixed
 national form), which admits the reserved drama ranges such as 07700 900123 that the metadata
-marks invalid. Ids, money and bare digit runs without a phone word before them are refused.
+marks invalid. Ids, money and bare digit runs without a phone word before them are refused;
+an id keyword does not refuse a number in international form.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ MIN_DIGITS, MAX_DIGITS = 7, 15
 
 MAX_GROUPS = 8
 
-_CANDIDATE = re.compile(r"(?<![\w+#$£€¥@/.\-])\+?\(?\d[\d ().\-]{5,24}\d(?![\w@])")
+_CANDIDATE = re.compile(r"(?:(?<![\w+])\+|(?<![\w+#$£€¥@/.\-]))\(?\d[\d ().\-]{5,24}\d(?![\w@])")
 _DIGIT = re.compile(r"\d")
 _GROUP = re.compile(r"\S+")
 _UK_NATIONAL = re.compile(r"\(?0\d{2,4}\)?[ \-]?\d{3,4}[ \-]?\d{3,4}")
@@ -104,10 +105,13 @@ def _plausible(raw: str, number: phonenumbers.PhoneNumber) -> bool:
 
 
 def _context_allows(text: str, start: int, raw: str) -> bool:
-    """No id keyword or currency sign just before; a bare digit run needs a phone word, unless
-    it is a trunk-prefixed national number."""
+    """No currency sign just before, and no id keyword unless the number is in international
+    `+` form, which no order or account id takes; a bare digit run needs a phone word, unless it
+    is a trunk-prefixed national number."""
     before = text[max(0, start - _CONTEXT) : start]
-    if before.rstrip()[-1:] in _CURRENCY or _ID_BEFORE.search(before):
+    if before.rstrip()[-1:] in _CURRENCY:
+        return False
+    if not raw.startswith("+") and _ID_BEFORE.search(before):
         return False
     if not raw.isdigit() or _NATIONAL_DIGITS.fullmatch(raw):
         return True

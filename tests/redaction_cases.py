@@ -261,6 +261,11 @@ PII_CASES = (
     pii("NINO CE123456B for the payslip", (ID, "CE123456B")),
     # formats seen in the wild
     pii("UK office: +44 (0)20 7946 0958", (PHONE, "+44 (0)20 7946 0958")),
+    pii("Reach me (+44 7700 900123) after six.", (PHONE, "+44 7700 900123")),
+    pii("(+44 20 7946 0958) is the office line.", (PHONE, "+44 20 7946 0958")),
+    pii("Ph.+1 415 555 0199 is my cell.", (PHONE, "+1 415 555 0199")),
+    pii("Account number +44 161 496 0000 is the one on file.", (PHONE, "+44 161 496 0000")),
+    pii("ref +33 1 23 45 67 89 for the Paris desk", (PHONE, "+33 1 23 45 67 89")),
     pii("Click to call tel:+14155550134 from the signature", (PHONE, "+14155550134")),
     pii("Switchboard 020 7946 0958 ext. 204", (PHONE, "020 7946 0958")),
     pii("(020) 7946 0958 is my work line", (PHONE, "(020) 7946 0958")),
