@@ -17,7 +17,7 @@ from redaction import redact_ticket_with_maps
 from rubrics.case import Case, facts_for, trainee_of
 from rubrics.notes import render_notes
 from rubrics.scoring import EvidenceMismatch, draft, trainee
-from store.assessments import recent_failures, save_draft
+from store.drafts import recent_failures, save_draft
 from store.tickets import load_ticket
 
 

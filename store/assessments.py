@@ -1,156 +1,19 @@
-"""Write drafts and decisions; read the queue and single assessments."""
+"""Write decisions; read the queue and single assessments."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.coaching import RecordDecisionRequest, SavedAssessment, SaveDraftRequest
+from domain.coaching import RecordDecisionRequest
 from store.audit import audit
-from store.measurements import append_measurements, measurement
-from store.models import AssessmentRow, CriterionResultRow, DecisionRow, TicketRow
+from store.measurements import measurement
+from store.models import AssessmentRow, CriterionResultRow, DecisionRow
 from store.redacted_text import redacted_for_ticket
-from store.slice_refs import issue_refs, slice_refs
 from store.upsert import insert_ignore
-
-
-async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAssessment:
-    """Persist a draft once. A retry finds the row it already wrote and changes nothing."""
-    existing = (
-        await session.execute(
-            select(AssessmentRow.id, AssessmentRow.status).where(
-                AssessmentRow.workflow_id == req.workflow_id
-            )
-        )
-    ).first()
-    if existing:
-        return SavedAssessment(assessment_id=existing.id, status=existing.status, created=False)
-    ticket = (
-        await session.execute(
-            select(TicketRow).where(
-                TicketRow.source == req.event.source, TicketRow.external_id == req.event.ticket_id
-            )
-        )
-    ).scalar_one()
-    draft = req.draft
-    row = AssessmentRow(
-        workflow_id=req.workflow_id,
-        opportunity_id=req.opportunity.id,
-        opportunity_version=req.opportunity.version,
-        rubric_id=req.rubric.id,
-        rubric_version=req.rubric.version,
-        ticket_id=ticket.id,
-        source=req.event.source,
-        ticket_external_id=req.event.ticket_id,
-        event_id=req.event.event_id,
-        event_type=req.event.type,
-        agent_id=draft.trainee.id if draft.trainee else ticket.agent_id,
-        agent_name=draft.trainee.name if draft.trainee else ticket.agent_name,
-        team=draft.trainee.team if draft.trainee else ticket.team,
-        queue=ticket.queue,
-        product_area=ticket.product_area,
-        customer_segment=ticket.customer_segment,
-        channel=ticket.channel,
-        **slice_refs(draft, ticket.snapshot),
-        status=draft.status,
-        stop_reason=draft.stop_reason,
-        score=draft.score,
-        max_score=draft.max_score,
-        passed=draft.passed,
-        confidence=draft.confidence,
-        priority=draft.priority,
-        flags=draft.flags,
-        summary=draft.summary,
-        coaching_note=draft.coaching_note,
-        qa_summary=draft.qa_summary,
-        evidence_report=[e.model_dump(mode="json") for e in draft.evidence],
-        process_issues=[i.model_dump(mode="json") for i in draft.process_issues],
-        repeat_themes=draft.repeat_themes,
-        auto_eligible=draft.auto_eligible,
-        occurred_at=req.event.occurred_at,
-        created_at=req.drafted_at,
-        updated_at=req.drafted_at,
-        decided_at=None,
-    )
-    session.add(row)
-    await session.flush()
-    for position, result in enumerate(draft.results):
-        session.add(
-            CriterionResultRow(
-                assessment_id=row.id,
-                position=position,
-                **result.model_dump(
-                    mode="json",
-                    include={
-                        "criterion_id",
-                        "name",
-                        "status",
-                        "score",
-                        "max_score",
-                        "weight",
-                        "critical",
-                        "cause",
-                        "confidence",
-                        "explanation",
-                        "evidence",
-                    },
-                ),
-            )
-        )
-    drafted = measurement(
-        kind="assessment_drafted" if draft.status == "awaiting_review" else "assessment_stopped",
-        occurred_at=req.drafted_at,
-        key=req.workflow_id,
-        assessment=row,
-        data={
-            "score": draft.score,
-            "max_score": draft.max_score,
-            "passed": draft.passed,
-            "confidence": draft.confidence,
-            "flags": draft.flags,
-            "stop_reason": draft.stop_reason,
-            "event_type": req.event.type,
-            "virtual_coach": req.virtual_coach,
-        },
-    )
-    issues = [
-        measurement(
-            kind="process_issue",
-            occurred_at=req.drafted_at,
-            key=f"{req.workflow_id}:{i}",
-            assessment=row,
-            data=issue.model_dump(mode="json"),
-            **issue_refs(issue),
-        )
-        for i, issue in enumerate(draft.process_issues)
-    ]
-    await append_measurements(session, [drafted, *issues])
-    return SavedAssessment(assessment_id=row.id, status=draft.status, created=True)
-
-
-async def recent_failures(
-    session: AsyncSession, agent_id: str, before: datetime, days: int = 30, exclude: str = ""
-) -> list[str]:
-    """Criteria this agent failed on their own account in the `days` before `before`."""
-    rows = await session.execute(
-        select(CriterionResultRow.criterion_id)
-        .distinct()
-        .join(AssessmentRow, AssessmentRow.id == CriterionResultRow.assessment_id)
-        .where(
-            AssessmentRow.agent_id == agent_id,
-            AssessmentRow.workflow_id != exclude,
-            AssessmentRow.status != "dismissed",
-            AssessmentRow.occurred_at >= before - timedelta(days=days),
-            AssessmentRow.occurred_at < before,
-            CriterionResultRow.status == "failed",
-            CriterionResultRow.cause == "agent_behavior",
-        )
-    )
-    return sorted(rows.scalars())
 
 
 @dataclass

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import Message, Ticket, TicketEvent
@@ -137,29 +137,39 @@ async def _upsert_messages(session: AsyncSession, ticket_pk: int, messages: list
     await session.execute(_message_upsert(dialect_of(session)), rows)
 
 
+@cache
+def _ticket_load() -> Any:
+    ticket = TicketRow.__table__.c
+    return select(ticket.id, ticket.external_id, ticket.snapshot).where(
+        ticket.source == bindparam("source"), ticket.external_id == bindparam("external_id")
+    )
+
+
+@cache
+def _thread_load() -> Any:
+    message = MessageRow.__table__.c
+    return (
+        select(
+            message.external_id,
+            message.author_id,
+            message.author_role,
+            message.author_name,
+            message.public,
+            message.created_at,
+            message.body,
+        )
+        .where(message.ticket_id == bindparam("ticket_id"))
+        .order_by(message.created_at.is_(None), message.created_at, message.position)
+    )
+
+
 async def load_ticket(session: AsyncSession, source: str, external_id: str) -> Ticket | None:
     row = (
-        await session.execute(
-            select(TicketRow).where(
-                TicketRow.source == source, TicketRow.external_id == external_id
-            )
-        )
-    ).scalar_one_or_none()
+        await session.execute(_ticket_load(), {"source": source, "external_id": external_id})
+    ).one_or_none()
     if row is None:
         return None
-    messages = (
-        (
-            await session.execute(
-                select(MessageRow)
-                .where(MessageRow.ticket_id == row.id)
-                .order_by(
-                    MessageRow.created_at.is_(None), MessageRow.created_at, MessageRow.position
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
+    messages = await session.execute(_thread_load(), {"ticket_id": row.id})
     return Ticket.model_validate(
         {
             **row.snapshot,

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlalchemy import select
 from temporalio.testing import ActivityEnvironment
 
 import activities.drafting as drafting
 from activities.drafting import DraftingActivities
+from domain.coaching import SaveDraftRequest
 from rubrics.scoring import EvidenceMismatch
+from store.models import AssessmentRow, CriterionResultRow, MeasurementEventRow
 from store.tickets import upsert_event
 from tests.drafting import request_for
 from tests.factories import make_event
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 async def test_a_draft_with_a_quote_not_in_the_thread_is_stopped_for_a_lead(
@@ -38,3 +46,46 @@ async def test_a_ticket_missing_from_the_store_is_stopped(sessions, catalog):
     )
     assert result.status == "stopped"
     assert result.stop_reason == "evidence missing: the ticket is not in the store"
+
+
+async def test_a_retried_save_finds_its_row_and_writes_nothing_twice(sessions, catalog):
+    event = make_event()
+    async with sessions() as session, session.begin():
+        await upsert_event(session, event)
+    req = request_for(event, catalog, "low-csat")
+    draft = await ActivityEnvironment().run(DraftingActivities(sessions).draft_assessment, req)
+    save = SaveDraftRequest(**req.model_dump(), draft=draft, drafted_at=T0)
+
+    first = await ActivityEnvironment().run(DraftingActivities(sessions).save_draft, save)
+    again = await ActivityEnvironment().run(DraftingActivities(sessions).save_draft, save)
+
+    assert (first.created, again.created) == (True, False)
+    assert first.assessment_id == again.assessment_id and again.status == "awaiting_review"
+    async with sessions() as session:
+        row = await session.get(AssessmentRow, first.assessment_id)
+        results = (
+            await session.execute(
+                select(CriterionResultRow.criterion_id, CriterionResultRow.position).where(
+                    CriterionResultRow.assessment_id == row.id
+                )
+            )
+        ).all()
+        kinds = Counter(
+            (
+                await session.execute(
+                    select(MeasurementEventRow.kind).where(
+                        MeasurementEventRow.assessment_id == row.id
+                    )
+                )
+            ).scalars()
+        )
+    assert (row.workflow_id, row.agent_id, row.team, row.score) == (
+        "w",
+        "a-17",
+        "tier1",
+        draft.score,
+    )
+    assert sorted(results, key=lambda r: r.position) == [
+        (r.criterion_id, i) for i, r in enumerate(draft.results)
+    ]
+    assert kinds == Counter(assessment_drafted=1, process_issue=len(draft.process_issues))
