@@ -185,22 +185,36 @@ async def save_draft(session: AsyncSession, req: SaveDraftRequest) -> SavedAsses
     return SavedAssessment(assessment_id=assessment_id, status=req.draft.status, created=True)
 
 
+@cache
+def _failures_select() -> Any:
+    result, assessment = CriterionResultRow.__table__.c, AssessmentRow.__table__.c
+    return (
+        select(result.criterion_id)
+        .distinct()
+        .join_from(CriterionResultRow.__table__, AssessmentRow.__table__)
+        .where(
+            assessment.agent_id == bindparam("agent_id"),
+            assessment.workflow_id != bindparam("exclude"),
+            assessment.status != "dismissed",
+            assessment.occurred_at >= bindparam("since"),
+            assessment.occurred_at < bindparam("before"),
+            result.status == "failed",
+            result.cause == "agent_behavior",
+        )
+    )
+
+
 async def recent_failures(
     session: AsyncSession, agent_id: str, before: datetime, days: int = 30, exclude: str = ""
 ) -> list[str]:
     """Criteria this agent failed on their own account in the `days` before `before`."""
     rows = await session.execute(
-        select(CriterionResultRow.criterion_id)
-        .distinct()
-        .join(AssessmentRow, AssessmentRow.id == CriterionResultRow.assessment_id)
-        .where(
-            AssessmentRow.agent_id == agent_id,
-            AssessmentRow.workflow_id != exclude,
-            AssessmentRow.status != "dismissed",
-            AssessmentRow.occurred_at >= before - timedelta(days=days),
-            AssessmentRow.occurred_at < before,
-            CriterionResultRow.status == "failed",
-            CriterionResultRow.cause == "agent_behavior",
-        )
+        _failures_select(),
+        {
+            "agent_id": agent_id,
+            "exclude": exclude,
+            "since": before - timedelta(days=days),
+            "before": before,
+        },
     )
     return sorted(rows.scalars())
