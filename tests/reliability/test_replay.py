@@ -9,8 +9,6 @@ run. Each `before-<patch>/` folder holds the histories recorded before that `wor
 change, which workflows started then still follow.
 """
 
-from __future__ import annotations
-
 import json
 from functools import cache
 from pathlib import Path
@@ -103,7 +101,10 @@ async def test_a_recorded_history_replays_on_the_current_code(name):
 
 @workflow.defn(name="CoachingWorkflow")
 class TimerFirst(CoachingWorkflow):
-    """The coaching workflow with a new step ahead of drafting: what a careless edit does."""
+    """The coaching workflow with a new step ahead of drafting: what a careless edit does.
+
+    Its annotations are real types, as the inherited `__init__`'s are (this module does not
+    postpone them): `workflow.defn` refuses an init and a run whose hints differ."""
 
     @workflow.run
     async def run(self, input: CoachingInput) -> CoachingState:
