@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
+
 from examples.demo_tickets import generate, planted_pii
 from tests.factories import event_dict
 
@@ -304,7 +306,14 @@ def test_serve_answers_health_with_the_embedded_stack(tmp_path: Path):
             except OSError:
                 assert time.monotonic() < deadline, "serve never answered /healthz"
                 time.sleep(0.2)
+        children = psutil.Process(process.pid).children(recursive=True)
+        names = [child.name() for child in children]
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        returncode = process.wait(timeout=30)
     assert (tmp_path / ".coachflow" / "secret-key").stat().st_mode & 0o077 == 0
+    # SIGTERM (`docker stop`) stops the embedded Temporal dev server too: none is left behind.
+    assert "temporal" in names
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == [], [child.cmdline() for child in alive]
+    assert returncode == 0, process.stdout.read()

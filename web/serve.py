@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import signal
+import threading
+from collections.abc import Iterator
 
 import uvicorn
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -28,6 +32,25 @@ def secret_key(settings: Settings) -> str:
     return key
 
 
+class _Server(uvicorn.Server):
+    """Stops on SIGINT or SIGTERM as uvicorn's server does, but then returns instead of raising
+    the signal again, which would end the process before the caller stops the worker and the
+    embedded Temporal dev server it started (that server was left running)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def web_server(
     settings: Settings,
     client: Client,
@@ -46,4 +69,4 @@ def web_server(
     config = uvicorn.Config(
         create_app(context), host=host, port=settings.web_port, log_level="warning", lifespan="off"
     )
-    return uvicorn.Server(config)
+    return _Server(config)
