@@ -14,8 +14,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     COACHFLOW_DATA_DIR=/var/lib/coachflow
 RUN groupadd --system --gid 10001 coachflow \
     && useradd --system --uid 10001 --gid coachflow --home-dir /app --shell /usr/sbin/nologin coachflow \
-    && mkdir -p /var/lib/coachflow \
-    && chown coachflow:coachflow /var/lib/coachflow
+    && mkdir -p /var/lib/coachflow/definitions/opportunities \
+        /var/lib/coachflow/definitions/rubrics /var/lib/coachflow/definitions/surveys \
+    && chown -R coachflow:coachflow /var/lib/coachflow
+# The bundled definitions, where docker-compose.yml mounts the shared `definitions` volume:
+# Docker copies them into that volume when it is new, and admins change them from there.
+COPY --chown=10001:10001 opportunities/*.yaml /var/lib/coachflow/definitions/opportunities/
+COPY --chown=10001:10001 rubrics/*.yaml /var/lib/coachflow/definitions/rubrics/
+COPY --chown=10001:10001 surveys/*.yaml /var/lib/coachflow/definitions/surveys/
 COPY --from=wheel /wheels /tmp/wheels
 RUN pip install --no-cache-dir /tmp/wheels/*.whl && rm -rf /tmp/wheels
 WORKDIR /app

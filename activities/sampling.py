@@ -32,17 +32,18 @@ from domain.sampling import (
     sampled_event_id,
 )
 from opportunities.catalog import Catalog
+from opportunities.live import LiveCatalog
 from service.intake import Intake
 from store.sampling import draw_of, get_run, load_population, record_finished, save_draw
 from store.tickets import load_ticket
 
 
-def _default_catalog() -> Catalog:
+def _default_catalog() -> LiveCatalog:
     # Imported here: service.runtime imports the worker, which imports this module.
-    from service.runtime import catalog_for
+    from service.runtime import live_catalog_for
     from service.settings import Settings
 
-    return catalog_for(Settings())
+    return live_catalog_for(Settings())
 
 
 class SamplingActivities:
@@ -51,13 +52,15 @@ class SamplingActivities:
         sessions: async_sessionmaker,
         client: Client,
         task_queue: str,
-        catalog: Catalog | None = None,
-        load_catalog: Callable[[], Catalog] = _default_catalog,
+        catalog: Catalog | LiveCatalog | None = None,
+        load_catalog: Callable[[], LiveCatalog] = _default_catalog,
     ):
+        """`catalog`: fixed definitions (tests); by default the settings' folders, loaded at
+        the first sample and followed as the web app's admins change them."""
         self.sessions = sessions
         self.client = client
         self.task_queue = task_queue
-        self._catalog = catalog
+        self._definitions = LiveCatalog.fixed(catalog) if isinstance(catalog, Catalog) else catalog
         self._load_catalog = load_catalog
 
     def all(self) -> list:
@@ -65,9 +68,9 @@ class SamplingActivities:
 
     @property
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = self._load_catalog()
-        return self._catalog
+        if self._definitions is None:
+            self._definitions = self._load_catalog()
+        return self._definitions.current()
 
     def sampler_catalog(self, opportunity_id: str) -> Catalog:
         """Only the sample's opportunity, taking every ticket drawn: the fair draw replaces

@@ -211,7 +211,7 @@ class Stack:
             settings=self.settings,
             client=self.client,
             sessions=self.sessions,
-            catalog=self.catalog,
+            definitions=self.catalog,
             task_queue=task_queue,
             secret_key="bench-secret-key",
         )

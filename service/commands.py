@@ -20,7 +20,7 @@ from domain.events import TicketEvent
 from service import render
 from service.intake import IngestResult, Intake
 from service.manual import ManualAssessmentError, start_manual_assessment
-from service.runtime import catalog_for, connect, open_store
+from service.runtime import catalog_for, connect, live_catalog_for, open_store
 from service.settings import Settings
 from service.updates import acting_user, send_update
 from store.assessments import (
@@ -321,7 +321,8 @@ async def dev(settings: Settings, port: int) -> int:
             "`dev` runs the embedded stack; unset TEMPORAL_ADDRESS "
             "or run `python worker.py` against your server"
         )
-    catalog = catalog_for(settings)
+    definitions = live_catalog_for(settings)
+    catalog = definitions.current()
     async with (
         open_store(settings) as sessions,
         connect(settings, sessions, port=port, ui=True) as conn,
@@ -329,7 +330,7 @@ async def dev(settings: Settings, port: int) -> int:
         if not conn.in_process_worker:
             raise SystemExit(f"a dev server already runs at {conn.address}")
         settings.dev_server_file.write_text(json.dumps({"address": conn.address}))
-        server = web_server(settings, conn.client, sessions, catalog)
+        server = web_server(settings, conn.client, sessions, definitions)
         web = asyncio.create_task(server.serve())
         print(
             f"Temporal dev server on {conn.address} (UI http://127.0.0.1:{port + 1000}), "
@@ -351,12 +352,12 @@ async def serve(settings: Settings, host: str) -> int:
     """The web app alone, against TEMPORAL_ADDRESS (or a running `dev`); workers run apart."""
     from web.serve import web_server
 
-    catalog = catalog_for(settings)
-    if catalog.problems:
+    definitions = live_catalog_for(settings)
+    if definitions.current().problems:
         raise SystemExit("the definitions have problems; run `starter.py check`")
     async with open_store(settings) as sessions, connect(settings, sessions) as conn:
         if conn.in_process_worker:
             print("no TEMPORAL_ADDRESS and no running `dev`: serving with the embedded stack")
         print(f"Web app on http://{host}:{settings.web_port}, Temporal at {conn.address}.")
-        await web_server(settings, conn.client, sessions, catalog, host=host).serve()
+        await web_server(settings, conn.client, sessions, definitions, host=host).serve()
     return 0

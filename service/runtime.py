@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
-from opportunities.catalog import Catalog, load_catalog
+from opportunities.catalog import Catalog
+from opportunities.editor import Folders
+from opportunities.live import LiveCatalog
 from service.settings import Settings
 from service.temporal import connect_options, embedded_server, get_client, running_dev_server
 from service.worker import build_worker, worker_options
@@ -29,14 +31,12 @@ async def open_store(settings: Settings) -> AsyncIterator[async_sessionmaker]:
 
 
 def catalog_for(settings: Settings) -> Catalog:
-    kwargs = {}
-    if settings.opportunities_dir:
-        kwargs["opportunities_dir"] = settings.opportunities_dir
-    if settings.rubrics_dir:
-        kwargs["rubrics_dir"] = settings.rubrics_dir
-    if settings.surveys_dir:
-        kwargs["surveys_dir"] = settings.surveys_dir
-    return load_catalog(**kwargs)
+    return Folders.from_settings(settings).load()
+
+
+def live_catalog_for(settings: Settings) -> LiveCatalog:
+    """For a long-running process: follows the folders as other processes change them."""
+    return LiveCatalog.load(Folders.from_settings(settings))
 
 
 @dataclass

@@ -57,8 +57,8 @@ def build_worker(
     catalog: Catalog | None = None,
     **options,
 ) -> Worker:
-    """`catalog`: the definitions the QA sample starts through (default: loaded from the
-    settings when the first sample runs)."""
+    """`catalog`: fixed definitions for the QA sample to start through. Default: the
+    settings' folders, loaded when the first sample runs and reloaded when they change."""
     return Worker(
         client,
         task_queue=task_queue,

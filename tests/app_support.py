@@ -10,6 +10,8 @@ import httpx
 from sqlalchemy import func, select, text
 
 from opportunities.catalog import load_catalog
+from opportunities.editor import Folders as EditorFolders
+from opportunities.live import LiveCatalog
 from store.models import Base
 from tests.definition_files import Folders, copy_definitions
 
@@ -19,8 +21,11 @@ def editable_folders(root: Path) -> Folders:
     return copy_definitions(root)
 
 
-def editable_app(web_settings, folders: Folders, dev_client, sessions, task_queue):
-    """conftest's `web_app`, with COACHFLOW_*_DIR pointing at `folders`."""
+def editable_app(
+    web_settings, folders: Folders, dev_client, sessions, task_queue, live: bool = False
+):
+    """conftest's `web_app`, with COACHFLOW_*_DIR pointing at `folders`. `live`: the app
+    follows the folders as another process changes them, checking on every use."""
     from web.app import create_app
     from web.context import WebContext
 
@@ -30,12 +35,15 @@ def editable_app(web_settings, folders: Folders, dev_client, sessions, task_queu
     )
     catalog = load_catalog(*folders)
     assert not catalog.problems, [str(p) for p in catalog.problems]
+    definitions = (
+        LiveCatalog.load(EditorFolders.from_settings(settings), interval=0) if live else catalog
+    )
     return create_app(
         WebContext(
             settings=settings,
             client=dev_client,
             sessions=sessions,
-            catalog=catalog,
+            definitions=definitions,
             task_queue=task_queue,
             secret_key=settings.secret_key,
         )

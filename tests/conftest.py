@@ -209,7 +209,7 @@ async def web_app(web_settings, dev_client, worker, sessions, catalog, task_queu
             settings=web_settings,
             client=dev_client,
             sessions=sessions,
-            catalog=catalog,
+            definitions=catalog,
             task_queue=task_queue,
             secret_key=web_settings.secret_key,
         )

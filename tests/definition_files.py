@@ -11,6 +11,16 @@ from rubrics import BUNDLED_DIR as RUBRICS
 from surveys import BUNDLED_DIR as SURVEYS
 
 Folders = tuple[Path, Path, Path]
+# An opportunity none of the bundled ones is: it takes every CSAT.
+ANY_CSAT = """\
+id: any-csat
+name: Every CSAT
+version: 1
+on: [csat.received]
+when: ticket.csat != null
+rubric: support-core
+review: {by: team-lead, due: 3d, escalate_to: qa-leads}
+"""
 
 
 def copy_definitions(root: Path) -> Folders:

@@ -17,22 +17,13 @@ import pytest
 
 from tests.app_support import editable_app as app_with_folders
 from tests.app_support import http_client
-from tests.definition_files import Folders, copy_definitions, line_of
+from tests.definition_files import ANY_CSAT, Folders, copy_definitions, line_of
 from tests.factories import event_dict
 from tests.helpers import assessment_of, bearer, until_drafted
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 YAML = {"Content-Type": "text/yaml"}
 OVERRIDE = {"action": "override", "scores": {"empathy": 0}, "reason": "no empathy in reply 2"}
-ANY_CSAT = """\
-id: any-csat
-name: Every CSAT
-version: 1
-on: [csat.received]
-when: ticket.csat != null
-rubric: support-core
-review: {by: team-lead, due: 3d, escalate_to: qa-leads}
-"""
 
 
 @pytest.fixture
@@ -377,6 +368,30 @@ async def test_a_new_opportunity_matches_new_events_while_running_workflows_keep
         assert [
             e["action"] for e in await audit_items(api, tokens, "definition.opportunities.disable")
         ]
+
+
+async def test_a_change_reaches_another_app_on_the_same_folders(
+    api, tokens, folders, web_settings, dev_client, sessions, task_queue
+):
+    """Two processes on shared folders (the compose file's web app and workers): an upload
+    through one is matched by the other without a restart."""
+    other = app_with_folders(web_settings, folders, dev_client, sessions, task_queue, live=True)
+    async with http_client(other) as elsewhere, asyncio.timeout(120):
+        before = await _post_event(elsewhere, tokens, f"t{uuid.uuid4().hex[:12]}")
+        assert before["matched"] == ["low-csat"]
+        added = await put(api, "opportunities", "any-csat", ANY_CSAT, tokens["ada"])
+        assert added.status_code == 200, added.text
+
+        after = await _post_event(elsewhere, tokens, f"t{uuid.uuid4().hex[:12]}")
+        assert sorted(after["matched"]) == ["any-csat", "low-csat"]
+        for workflow_id in after["started"]:
+            await until_drafted(dev_client, workflow_id)
+        listed = await elsewhere.get("/api/admin/definitions", headers=bearer(tokens["ada"]))
+        assert "any-csat" in {o["id"] for o in listed.json()["opportunities"]}
+
+        (folders[0] / "any-csat.yaml").unlink()
+        gone = await _post_event(elsewhere, tokens, f"t{uuid.uuid4().hex[:12]}")
+        assert gone["matched"] == ["low-csat"]
 
 
 def _csrf(html: str) -> str:

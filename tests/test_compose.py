@@ -206,6 +206,28 @@ def test_postgres_temporal_and_the_ui_are_wired(compose):
     assert services["temporal-ui"]["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
 
 
+def test_the_web_app_and_the_workers_share_definitions_the_image_seeds(compose):
+    """An admin's change through the web app must reach the workers' QA samples, and outlive
+    the containers: one named volume, mounted where the definition folders default to, and
+    filled by Docker from the bundled files the image keeps at that path."""
+    given = {"POSTGRES_PASSWORD": "pw", "COACHFLOW_SECRET_KEY": "k" * 40}
+    seeded = {
+        args.split()[-1].rstrip("/"): args.split()[-2]
+        for keyword, args in _stages()[-1]
+        if keyword == "COPY" and not args.startswith("--from")
+    }
+    for name, service in _app_services(compose).items():
+        mounts = dict(volume.split(":", 1) for volume in service.get("volumes", []))
+        assert "definitions" in mounts, f"{name}: does not mount the definitions volume"
+        assert "definitions" in compose["volumes"]
+        for kind in ("opportunities", "rubrics", "surveys"):
+            variable = f"COACHFLOW_{kind.upper()}_DIR"
+            folder = interpolate(str(service["environment"][variable]), given)
+            assert folder == f"{mounts['definitions']}/{kind}", f"{name}: {variable}"
+            assert seeded.get(folder) == f"{kind}/*.yaml", f"the image does not fill {folder}"
+            assert list((ROOT / kind).glob("*.yaml")), kind
+
+
 def test_migrations_run_once_before_the_app_starts(compose):
     services = _app_services(compose)
     assert _command(services["migrate"]) == "python starter.py migrate"

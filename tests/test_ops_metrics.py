@@ -196,7 +196,7 @@ async def app_for(web_settings, dev_client, catalog, task_queue) -> AsyncIterato
                 settings=settings,
                 client=dev_client,
                 sessions=sessions,
-                catalog=catalog,
+                definitions=catalog,
                 task_queue=task_queue,
                 secret_key=settings.secret_key,
             )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from opportunities.catalog import Catalog
+from opportunities.live import LiveCatalog
 from service.settings import Settings
 from web.app import create_app
 from web.context import WebContext
@@ -55,14 +56,14 @@ def web_server(
     settings: Settings,
     client: Client,
     sessions: async_sessionmaker,
-    catalog: Catalog,
+    definitions: LiveCatalog | Catalog,
     host: str = "127.0.0.1",
 ) -> uvicorn.Server:
     context = WebContext(
         settings=settings,
         client=client,
         sessions=sessions,
-        catalog=catalog,
+        definitions=definitions,
         task_queue=settings.task_queue,
         secret_key=secret_key(settings),
     )

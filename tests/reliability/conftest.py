@@ -277,7 +277,7 @@ async def fault_api(
                 settings=fault_settings,
                 client=client,
                 sessions=sessions,
-                catalog=catalog,
+                definitions=catalog,
                 task_queue=task_queue,
                 secret_key=fault_settings.secret_key or "",
             )

@@ -4,8 +4,10 @@ or disable an opportunity, approve or retire a rubric version.
 Every change is checked against the whole catalog before anything is written (opportunities/
 editor.py), written atomically to the configured folder, audited in the same transaction, and
 then the app's catalog is swapped for the reloaded one: new events match the new definitions,
-while running workflows keep the definitions pinned in their input. The bundled folders are
-read-only (409): set COACHFLOW_OPPORTUNITIES_DIR, COACHFLOW_RUBRICS_DIR, COACHFLOW_SURVEYS_DIR.
+while running workflows keep the definitions pinned in their input. Other processes on the
+same folders (workers, other web apps) reload within a second (opportunities/live.py). The
+bundled folders are read-only (409): set COACHFLOW_OPPORTUNITIES_DIR, COACHFLOW_RUBRICS_DIR,
+COACHFLOW_SURVEYS_DIR.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from opportunities.editor import (
     set_opportunity_enabled,
     set_rubric_status,
 )
+from opportunities.live import LiveCatalog
 from store.audit import audit
 from web.api.schemas import (
     IDENT_PATTERN,
@@ -158,7 +161,8 @@ async def save(
             if written:
                 await asyncio.to_thread(plan.undo, previous)
             raise
-        context.catalog = await asyncio.to_thread(folders.load)
+        assert isinstance(context.definitions, LiveCatalog)
+        await asyncio.to_thread(context.definitions.reload, folders)
         return plan
 
 

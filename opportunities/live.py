@@ -1,0 +1,99 @@
+"""The catalog as its folders hold it now, for a process that runs for long.
+
+The web app and every worker load the same folders, and an admin's change reaches the
+process that made it at once. The others notice it here: at most once per `interval` a
+process lists the folders' YAML files (name, size, modification time, inode), and when
+anything differs it loads the catalog again. The editor writes by renaming a finished file
+into place, so a reload never sees half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from opportunities.catalog import Catalog
+from opportunities.editor import KINDS, Folders
+
+CHECK_INTERVAL = 1.0
+
+Fingerprint = tuple[tuple[str, str, int, int, int], ...]
+
+
+def fingerprint(folders: Folders) -> Fingerprint:
+    """What identifies the folders' YAML files as they are now; a missing folder counts too."""
+    entries: list[tuple[str, str, int, int, int]] = []
+    for kind in KINDS:
+        folder: Path = folders.of(kind)
+        try:
+            with os.scandir(folder) as found:
+                for entry in found:
+                    if entry.name.endswith((".yaml", ".yml")):
+                        stat = entry.stat()
+                        entries.append(
+                            (kind, entry.name, stat.st_mtime_ns, stat.st_size, stat.st_ino)
+                        )
+        except (FileNotFoundError, NotADirectoryError):
+            entries.append((kind, "", -1, -1, -1))
+    return tuple(sorted(entries))
+
+
+class LiveCatalog:
+    """`current()` is the catalog of the folders now, give or take `interval` seconds. Made
+    with `fixed`, it is one catalog that changes only when this process edits it."""
+
+    def __init__(
+        self,
+        folders: Folders | None,
+        catalog: Catalog,
+        seen: Fingerprint | None = None,
+        interval: float = CHECK_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.folders = folders
+        self._catalog = catalog
+        self._seen = seen
+        self._interval = interval
+        self._clock = clock
+        self._next_check = clock() + interval
+
+    @classmethod
+    def load(
+        cls,
+        folders: Folders,
+        interval: float = CHECK_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> LiveCatalog:
+        seen = fingerprint(folders)
+        return cls(folders, folders.load(), seen, interval, clock)
+
+    @classmethod
+    def fixed(cls, catalog: Catalog) -> LiveCatalog:
+        return cls(None, catalog)
+
+    def current(self) -> Catalog:
+        if self.folders is None:
+            return self._catalog
+        now = self._clock()
+        if now < self._next_check:
+            return self._catalog
+        self._next_check = now + self._interval
+        if fingerprint(self.folders) != self._seen:
+            self.reload()
+        return self._catalog
+
+    def reload(self, folders: Folders | None = None) -> Catalog:
+        """Load the folders now: this catalog's own, or `folders` (a fixed catalog takes what
+        an edit through this process made). The fingerprint is taken first, so a file changed
+        while loading is noticed at the next check."""
+        folders = folders or self.folders
+        if folders is None:
+            return self._catalog
+        seen = fingerprint(folders)
+        self._catalog = folders.load()
+        if self.folders is not None:
+            self._seen = seen
+            self._next_check = self._clock() + self._interval
+        return self._catalog
