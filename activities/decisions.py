@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.refusals import refused_transitions
@@ -13,6 +13,7 @@ from store.assessments import record_decision
 from store.lifecycle.coaching import start_coaching
 from store.lifecycle.views import survey_view, task_view
 from store.measurements import append_measurements
+from store.uninterrupted import transaction
 
 
 class DecisionActivities:
@@ -23,7 +24,8 @@ class DecisionActivities:
     async def record_decision(self, req: RecordDecisionRequest) -> RecordedDecision:
         """The decision and, when it starts the coaching, the tasks and surveys: one
         transaction. A retry finds every row already written and returns them."""
-        async with self.sessions() as session, session.begin():
+
+        async def write(session: AsyncSession) -> RecordedDecision:
             written = await record_decision(session, req)
             events = [written.event] if written else []
             if req.coaching is None:
@@ -39,3 +41,5 @@ class DecisionActivities:
                     tasks=[task_view(t) for t in tasks], surveys=[survey_view(s) for s in surveys]
                 ),
             )
+
+        return await transaction(self.sessions, write)

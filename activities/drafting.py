@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.llm_client import LlmClient
@@ -19,6 +19,7 @@ from rubrics.notes import render_notes
 from rubrics.scoring import EvidenceMismatch, draft, trainee
 from store.drafts import recent_failures, save_draft
 from store.tickets import load_ticket
+from store.uninterrupted import transaction
 
 
 def _kb_max_age(req: DraftRequest) -> int:
@@ -58,18 +59,18 @@ class DraftingActivities:
     @activity.defn(name=DRAFT_ASSESSMENT)
     async def draft_assessment(self, req: DraftRequest) -> Draft:
         event = req.event
-        async with self.sessions() as session:
+
+        async def read(session: AsyncSession) -> tuple[Ticket | None, tuple[str, ...]]:
             ticket = await load_ticket(session, event.source, event.ticket_id)
             trainee_id = trainee_of(ticket, event.type, event.change) if ticket else None
-            history = (
-                tuple(
-                    await recent_failures(
-                        session, trainee_id, event.occurred_at, exclude=req.workflow_id
-                    )
-                )
-                if trainee_id
-                else ()
+            if not trainee_id:
+                return ticket, ()
+            failures = await recent_failures(
+                session, trainee_id, event.occurred_at, exclude=req.workflow_id
             )
+            return ticket, tuple(failures)
+
+        ticket, history = await transaction(self.sessions, read)
         if ticket is None:
             reason = "evidence missing: the ticket is not in the store"
             return Draft(
@@ -98,5 +99,4 @@ class DraftingActivities:
 
     @activity.defn(name=SAVE_DRAFT)
     async def save_draft(self, req: SaveDraftRequest) -> SavedAssessment:
-        async with self.sessions() as session, session.begin():
-            return await save_draft(session, req)
+        return await transaction(self.sessions, lambda session: save_draft(session, req))

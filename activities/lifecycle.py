@@ -6,7 +6,7 @@ changes nothing that the first attempt already wrote.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.refusals import refused_transitions
@@ -36,6 +36,7 @@ from domain.lifecycle import (
 from store import lifecycle
 from store.lifecycle.coaching import close_assessment, start_coaching
 from store.lifecycle.views import response_view, survey_view, task_view
+from store.uninterrupted import transaction
 
 
 class LifecycleActivities:
@@ -44,16 +45,18 @@ class LifecycleActivities:
 
     @activity.defn(name=START_COACHING)
     async def start_coaching(self, req: StartCoachingRequest) -> CoachingStarted:
-        async with self.sessions() as session, session.begin():
+        async def write(session: AsyncSession) -> CoachingStarted:
             with refused_transitions():
                 tasks, surveys = await start_coaching(session, req)
             return CoachingStarted(
                 tasks=[task_view(t) for t in tasks], surveys=[survey_view(s) for s in surveys]
             )
 
+        return await transaction(self.sessions, write)
+
     @activity.defn(name=TASK_STEP)
     async def task_step(self, req: TaskStepRequest) -> TaskStepDone:
-        async with self.sessions() as session, session.begin():
+        async def write(session: AsyncSession) -> TaskStepDone:
             with refused_transitions():
                 if req.step == "complete":
                     assert req.trainee_id is not None
@@ -67,25 +70,31 @@ class LifecycleActivities:
                     task = await lifecycle.close_task(session, req.task_id, req.at)
             return TaskStepDone(task=task_view(task))
 
+        return await transaction(self.sessions, write)
+
     @activity.defn(name=ANSWER_SURVEY)
     async def answer_survey(self, req: AnswerSurveyRequest) -> SurveysChanged:
-        async with self.sessions() as session, session.begin():
+        async def write(session: AsyncSession) -> SurveysChanged:
             with refused_transitions():
                 survey = await lifecycle.answer_survey(
                     session, req.survey_id, req.respondent_id, req.answers, req.at
                 )
             return SurveysChanged(surveys=[survey_view(survey)])
 
+        return await transaction(self.sessions, write)
+
     @activity.defn(name=EXPIRE_SURVEYS)
     async def expire_surveys(self, req: ExpireSurveysRequest) -> SurveysChanged:
-        async with self.sessions() as session, session.begin():
+        async def write(session: AsyncSession) -> SurveysChanged:
             with refused_transitions():
                 rows = await lifecycle.expire_surveys(session, req.assessment_id, req.at)
             return SurveysChanged(surveys=[survey_view(s) for s in rows])
 
+        return await transaction(self.sessions, write)
+
     @activity.defn(name=RECORD_RESPONSE)
     async def record_response(self, req: ResponseRequest) -> ResponseRecorded:
-        async with self.sessions() as session, session.begin():
+        async def write(session: AsyncSession) -> ResponseRecorded:
             with refused_transitions():
                 if req.kind == "acknowledged":
                     row = await lifecycle.acknowledge(
@@ -97,19 +106,25 @@ class LifecycleActivities:
                     )
             return ResponseRecorded(response=response_view(row))
 
+        return await transaction(self.sessions, write)
+
     @activity.defn(name=RESOLVE_DISPUTE)
     async def resolve_dispute(self, req: ResolveRequest) -> ResponseRecorded:
-        async with self.sessions() as session, session.begin():
+        async def write(session: AsyncSession) -> ResponseRecorded:
             with refused_transitions():
                 row = await lifecycle.resolve_dispute(
                     session, req.assessment_id, req.lead_id, req.resolution, req.note, req.at
                 )
             return ResponseRecorded(response=response_view(row))
 
+        return await transaction(self.sessions, write)
+
     @activity.defn(name=CLOSE_ASSESSMENT)
     async def close_assessment(self, req: CloseRequest) -> Closed:
-        async with self.sessions() as session, session.begin():
+        async def write(session: AsyncSession) -> Closed:
             return Closed(created=await close_assessment(session, req))
+
+        return await transaction(self.sessions, write)
 
     def all(self) -> list:
         return [

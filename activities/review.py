@@ -8,6 +8,7 @@ from temporalio import activity
 from domain.coaching import ReviewStepRecorded, ReviewStepRequest
 from domain.config import RECORD_REVIEW_STEP
 from store.review import record_review_step
+from store.uninterrupted import transaction
 
 
 class ReviewActivities:
@@ -16,5 +17,5 @@ class ReviewActivities:
 
     @activity.defn(name=RECORD_REVIEW_STEP)
     async def record_review_step(self, req: ReviewStepRequest) -> ReviewStepRecorded:
-        async with self.sessions() as session, session.begin():
-            return ReviewStepRecorded(created=await record_review_step(session, req))
+        created = await transaction(self.sessions, lambda session: record_review_step(session, req))
+        return ReviewStepRecorded(created=created)

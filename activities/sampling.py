@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
@@ -36,6 +36,7 @@ from opportunities.live import LiveCatalog
 from service.intake import Intake
 from store.sampling import draw_of, get_run, load_population, record_finished, save_draw
 from store.tickets import load_ticket
+from store.uninterrupted import transaction
 
 
 def _default_catalog() -> LiveCatalog:
@@ -99,7 +100,8 @@ class SamplingActivities:
     @activity.defn(name=DRAW_QA_SAMPLE)
     async def draw_qa_sample(self, req: DrawRequest) -> SampleDraw:
         self.sampler_catalog(req.opportunity_id)  # refuse an unusable opportunity up front
-        async with self.sessions() as session, session.begin():
+
+        async def draw(session: AsyncSession) -> SampleDraw:
             row = await get_run(session, req.run_id)
             if row is None:
                 population = await load_population(session, req.window_start, req.window_end)
@@ -108,6 +110,8 @@ class SamplingActivities:
                 )
             return draw_of(row)
 
+        return await transaction(self.sessions, draw)
+
     @activity.defn(name=START_QA_SAMPLE)
     async def start_qa_sample(self, req: StartSampleRequest) -> StartSampleResult:
         intake = Intake(
@@ -115,7 +119,8 @@ class SamplingActivities:
         )
         result = StartSampleResult()
         events = []
-        async with self.sessions() as session:
+
+        async def read(session: AsyncSession) -> None:
             for sampled in req.tickets:
                 ticket = await load_ticket(session, sampled.source, sampled.ticket_id)
                 if ticket is None:
@@ -130,6 +135,8 @@ class SamplingActivities:
                         ticket=ticket,
                     )
                 )
+
+        await transaction(self.sessions, read)
         ingested = await intake.ingest_many(
             events, progress=lambda done, _result: activity.heartbeat(done)
         )
@@ -142,5 +149,5 @@ class SamplingActivities:
 
     @activity.defn(name=RECORD_QA_SAMPLE)
     async def record_qa_sample(self, req: RecordSampleRequest) -> RecordSampleResult:
-        async with self.sessions() as session, session.begin():
-            return RecordSampleResult(recorded=await record_finished(session, req))
+        recorded = await transaction(self.sessions, lambda session: record_finished(session, req))
+        return RecordSampleResult(recorded=recorded)

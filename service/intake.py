@@ -19,6 +19,7 @@ from opportunities.matcher import Match, match_event
 from service import ops_metrics
 from store.starts import StartPlan, plan_start, record_start
 from store.tickets import upsert_event
+from store.uninterrupted import transaction
 from workflows.coaching import CoachingWorkflow
 
 
@@ -54,9 +55,12 @@ class Intake:
                 continue
             result.matched.append(match.opportunity_id)
             matched.append(match)
-        async with self.sessions() as session, session.begin():
+
+        async def store(session: AsyncSession) -> list[StartPlan]:
             await upsert_event(session, event)
-            plans = [await self._plan(session, event, match) for match in matched]
+            return [await self._plan(session, event, match) for match in matched]
+
+        plans = await transaction(self.sessions, store)
         for match in matched:
             ops_metrics.EVENTS_MATCHED.labels(match.opportunity_id).inc()
         started: list[tuple[Match, StartPlan]] = []
@@ -68,7 +72,8 @@ class Intake:
             (result.duplicates if duplicate else result.started).append(plan.workflow_id)
             ops_metrics.count_start(match.opportunity_id, duplicate)
         if started:
-            async with self.sessions() as session, session.begin():
+
+            async def record(session: AsyncSession) -> None:
                 for match, plan in started:
                     await record_start(
                         session,
@@ -79,6 +84,8 @@ class Intake:
                         event.event_id,
                         event.occurred_at,
                     )
+
+            await transaction(self.sessions, record)
         return result
 
     async def _plan(self, session: AsyncSession, event: TicketEvent, match: Match) -> StartPlan:

@@ -10,11 +10,10 @@ from temporalio.testing import ActivityEnvironment
 
 import activities.drafting as drafting
 from activities.drafting import DraftingActivities
-from domain.coaching import SaveDraftRequest
 from rubrics.scoring import EvidenceMismatch
 from store.models import AssessmentRow, CriterionResultRow, MeasurementEventRow
 from store.tickets import upsert_event
-from tests.drafting import request_for
+from tests.drafting import request_for, stored_save_request
 from tests.factories import make_event
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -49,12 +48,8 @@ async def test_a_ticket_missing_from_the_store_is_stopped(sessions, catalog):
 
 
 async def test_a_retried_save_finds_its_row_and_writes_nothing_twice(sessions, catalog):
-    event = make_event()
-    async with sessions() as session, session.begin():
-        await upsert_event(session, event)
-    req = request_for(event, catalog, "low-csat")
-    draft = await ActivityEnvironment().run(DraftingActivities(sessions).draft_assessment, req)
-    save = SaveDraftRequest(**req.model_dump(), draft=draft, drafted_at=T0)
+    save = await stored_save_request(sessions, catalog, make_event(), T0)
+    draft = save.draft
 
     first = await ActivityEnvironment().run(DraftingActivities(sessions).save_draft, save)
     again = await ActivityEnvironment().run(DraftingActivities(sessions).save_draft, save)
