@@ -10,16 +10,23 @@ import dataclasses
 import json
 import os
 import socket
+import sqlite3
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session
 from temporalio import activity, workflow
 from temporalio.client import (
     Client,
@@ -32,9 +39,11 @@ from intake.servicenow import SECRET_HEADER
 from service.intake import Intake
 from service.ops_metrics import STATES, ActivityFailureCounter
 from service.worker import build_worker
-from store.db import make_engine, session_factory
+from store.db import make_engine, normalize_url, session_factory, sqlite_url
+from store.migrate import upgrade
 from tests.factories import event_dict, make_event
 from tests.helpers import assessment_of, bearer, until_drafted, with_short_workflow_tasks
+from web.api.ops import QueueDepth
 from web.app import create_app
 from web.context import WebContext
 
@@ -252,6 +261,79 @@ async def test_when_the_database_does_not_answer_the_counters_are_still_served(
     assert "coachflow_queue_depth" not in types
     assert types["coachflow_events_received"] == "counter"
     assert types["coachflow_activity_failures"] == "counter"
+
+
+@asynccontextmanager
+async def _assessments_locked(
+    database_url: str, folder: Path
+) -> AsyncIterator[tuple[str, Callable[[], Awaitable[None]]]]:
+    """A database's URL, whose assessments cannot be read until `release()` (or the end of
+    the block): on PostgreSQL the test database with the table locked; on SQLite a new file
+    that another connection holds in exclusive locking mode."""
+    if make_url(normalize_url(database_url)).get_backend_name() == "postgresql":
+        holder = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+        await holder.execute("BEGIN; LOCK TABLE assessments IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield database_url, holder.close
+        finally:
+            await holder.close()
+        return
+    path = folder / "locked.db"
+    await upgrade(sqlite_url(path))
+    sqlite_holder = sqlite3.connect(path, isolation_level=None)
+
+    async def release() -> None:
+        sqlite_holder.close()
+
+    try:
+        sqlite_holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        sqlite_holder.execute("BEGIN EXCLUSIVE")
+        yield sqlite_url(path), release
+    finally:
+        sqlite_holder.close()
+
+
+async def test_a_count_that_does_not_answer_is_left_to_finish_not_started_again(
+    web_settings, dev_client, catalog, task_queue, database_url, sessions, tmp_path
+):
+    counts_begun: list[str] = []
+
+    class Observed(Session):
+        pass
+
+    event.listen(Observed, "do_orm_execute", lambda run: counts_begun.append(str(run.statement)))
+    async with _assessments_locked(database_url, tmp_path) as (url, release):
+        engine = make_engine(url)
+        app = create_app(
+            WebContext(
+                settings=web_settings,
+                client=dev_client,
+                sessions=async_sessionmaker(engine, sync_session_class=Observed),
+                definitions=catalog,
+                task_queue=task_queue,
+                secret_key=web_settings.secret_key,
+            )
+        )
+        app.state.queue_depth = QueueDepth(wait_seconds=0.5)
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        try:
+            for _ in range(3):
+                samples = await _scrape(http)
+                assert samples[_key("coachflow_database_up")] == 0
+                assert not any(name == "coachflow_queue_depth" for name, _ in samples)
+            assert len(counts_begun) == 1, counts_begun
+
+            await release()
+            async with asyncio.timeout(60):
+                samples = await _scrape(http)
+                while samples[_key("coachflow_database_up")] == 0:
+                    await asyncio.sleep(0.1)
+                    samples = await _scrape(http)
+            assert all(samples[_key("coachflow_queue_depth", state=s)] == 0 for s in STATES)
+            assert engine.pool.checkedout() == 0
+        finally:
+            await http.aclose()
+            await engine.dispose()
 
 
 # --- activity failures ----------------------------------------------------------------------

@@ -25,6 +25,7 @@ def create_app(context: WebContext) -> FastAPI:
         "learning tasks, surveys and metrics.",
     )
     app.state.context = context
+    app.state.queue_depth = ops.QueueDepth()
     app.add_exception_handler(RequestValidationError, validation_error)
     for unreachable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unreachable, database_unavailable)

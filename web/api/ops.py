@@ -8,11 +8,12 @@ import logging
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import ops_metrics
 from web.api.schemas import ProblemRoute, errors
-from web.context import Context, WebContext
+from web.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,38 @@ def _allowed(expected: str | None, authorization: str | None) -> bool:
     )
 
 
-async def _queue_depth(context: WebContext) -> dict[str, int] | None:
-    try:
-        async with asyncio.timeout(QUEUE_DEPTH_TIMEOUT_SECONDS), context.sessions() as session:
-            return await ops_metrics.queue_depth(session)
-    except Exception as exc:  # the counters are still worth serving without the database
-        log.warning("metrics: queue depth not counted (%s)", type(exc).__name__)
+class QueueDepth:
+    """The queue depth for a scrape, counted once at a time. A count that outlasts the scrape's
+    wait is left to finish, not cancelled: cut off mid-statement, a SQLite connection keeps its
+    read snapshot until the garbage collector frees its cursor, and the WAL cannot be
+    checkpointed meanwhile. Scrapes that come while a count still runs wait on that count, so
+    a database that does not answer holds one connection, however often Prometheus asks."""
+
+    def __init__(self, wait_seconds: float = QUEUE_DEPTH_TIMEOUT_SECONDS):
+        self.wait_seconds = wait_seconds
+        self._count: asyncio.Task[dict[str, int]] | None = None
+
+    async def read(self, sessions: async_sessionmaker) -> dict[str, int] | None:
+        if self._count is None or self._count.done():
+            self._count = asyncio.create_task(self._counted(sessions))
+            self._count.add_done_callback(_log_failure)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._count), self.wait_seconds)
+        except TimeoutError:
+            log.warning("metrics: queue depth not counted within %gs", self.wait_seconds)
+        except Exception:  # the counters are still worth serving without the database
+            pass
         return None
+
+    @staticmethod
+    async def _counted(sessions: async_sessionmaker) -> dict[str, int]:
+        async with sessions() as session:
+            return await ops_metrics.queue_depth(session)
+
+
+def _log_failure(count: asyncio.Task) -> None:
+    if not count.cancelled() and (exc := count.exception()) is not None:
+        log.warning("metrics: queue depth not counted (%s)", type(exc).__name__)
 
 
 @router.get(
@@ -80,7 +106,7 @@ async def metrics(request: Request, context: Context) -> Response:
             },
             headers={"WWW-Authenticate": "Bearer"},
         )
-    body = ops_metrics.exposition(await _queue_depth(context))
+    body = ops_metrics.exposition(await request.app.state.queue_depth.read(context.sessions))
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
