@@ -156,6 +156,19 @@ async def queue_page(
     return list((await session.execute(query.order_by(*queue_order()))).scalars().all())
 
 
+def queue_filters(
+    status: list[str] | None = None, opportunity: str | None = None, agent: str | None = None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if status:
+        where.append(AssessmentRow.status.in_(status))
+    if opportunity:
+        where.append(AssessmentRow.opportunity_id == opportunity)
+    if agent:
+        where.append(AssessmentRow.agent_id == agent)
+    return where
+
+
 async def list_assessments(
     session: AsyncSession,
     status: list[str] | None = None,
@@ -164,14 +177,7 @@ async def list_assessments(
     limit: int = 50,
     offset: int = 0,
 ) -> list[AssessmentRow]:
-    where = []
-    if status:
-        where.append(AssessmentRow.status.in_(status))
-    if opportunity:
-        where.append(AssessmentRow.opportunity_id == opportunity)
-    if agent:
-        where.append(AssessmentRow.agent_id == agent)
-    return await queue_page(session, where, limit, offset)
+    return await queue_page(session, queue_filters(status, opportunity, agent), limit, offset)
 
 
 async def queue_counts(session: AsyncSession) -> list[tuple[str, str, int]]:

@@ -104,7 +104,15 @@ class WorkflowStartRow(Base):
 class AssessmentRow(Base):
     __tablename__ = "assessments"
     __table_args__ = (
-        Index("ix_assessments_queue", "status", "priority", "created_at"),
+        Index(
+            "ix_assessments_queue_visible",
+            "status",
+            "priority",
+            "created_at",
+            "team",
+            "assigned_lead",
+            "opportunity_id",
+        ),
         Index("ix_assessments_agent_time", "agent_id", "occurred_at"),
     )
 

@@ -21,4 +21,4 @@ async def test_the_migrated_schema_matches_the_models(database_url):
     finally:
         await engine.dispose()
     assert diff == []
-    assert version == "0007"
+    assert version == "0008"

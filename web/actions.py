@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.coaching import LeadDecision
@@ -27,7 +27,7 @@ from domain.lifecycle import (
     TaskView,
 )
 from opportunities.catalog import Catalog
-from store.assessments import queue_page
+from store.assessments import queue_filters, queue_page
 from store.models import AssessmentRow, LearningTaskRow, SurveyRow
 from store.users import UserError, resolve_actor
 from web.auth import User
@@ -76,14 +76,22 @@ async def list_visible(
     limit: int = 50,
     offset: int = 0,
 ) -> list[AssessmentRow]:
-    where = [visible(user, catalog)]
-    if status:
-        where.append(AssessmentRow.status.in_(status))
-    if agent:
-        where.append(AssessmentRow.agent_id == agent)
-    if opportunity:
-        where.append(AssessmentRow.opportunity_id == opportunity)
+    where = [visible(user, catalog), *queue_filters(status, opportunity, agent)]
     return await queue_page(session, where, limit, offset)
+
+
+async def count_visible(
+    session: AsyncSession,
+    user: User,
+    catalog: Catalog,
+    status: list[str] | None = None,
+    agent: str | None = None,
+    opportunity: str | None = None,
+) -> int:
+    """How many assessments `list_visible` pages through."""
+    where = [visible(user, catalog), *queue_filters(status, opportunity, agent)]
+    query = select(func.count()).select_from(AssessmentRow).where(*where)
+    return (await session.execute(query)).scalar_one()
 
 
 async def visible_assessment(

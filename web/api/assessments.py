@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Security
-from sqlalchemy import func, select
 
 from domain.assessment import OPEN_STATUSES, AssessmentStatus
 from domain.coaching import DecisionResult
@@ -191,15 +190,9 @@ async def list_assessments(
         rows = await actions.list_visible(
             session, user, context.catalog, status, agent, opportunity, limit, offset
         )
-        count = select(func.count()).select_from(AssessmentRow)
-        count = count.where(actions.visible(user, context.catalog))
-        if status:
-            count = count.where(AssessmentRow.status.in_(status))
-        if agent:
-            count = count.where(AssessmentRow.agent_id == agent)
-        if opportunity:
-            count = count.where(AssessmentRow.opportunity_id == opportunity)
-        total = (await session.execute(count)).scalar_one()
+        total = await actions.count_visible(
+            session, user, context.catalog, status, agent, opportunity
+        )
     return AssessmentList(
         items=[AssessmentSummary(**_summary_fields(context, user, r)) for r in rows],
         total=total,
