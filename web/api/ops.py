@@ -64,9 +64,9 @@ class QueueDepth:
             return await asyncio.wait_for(asyncio.shield(self._count), self.wait_seconds)
         except TimeoutError:
             log.warning("metrics: queue depth not counted within %gs", self.wait_seconds)
-        except Exception:  # the counters are still worth serving without the database
-            pass
-        return None
+            return None
+        except Exception:  # logged by _log_failure; the counters are served without the depth
+            return None
 
     @staticmethod
     async def _counted(sessions: async_sessionmaker) -> dict[str, int]:
