@@ -2,9 +2,9 @@
 
 The web app and every worker load the same folders, and an admin's change reaches the
 process that made it at once. The others notice it here: at most once per `interval` a
-process lists the folders' YAML files (name, size, modification time, inode), and when
-anything differs it loads the catalog again. The editor writes by renaming a finished file
-into place, so a reload never sees half a file.
+process lists the folders' YAML files and the rubrics' note templates (name, size,
+modification time, inode), and when anything differs it loads the catalog again. The editor
+writes by renaming a finished file into place, so a reload never sees half a file.
 """
 
 from __future__ import annotations
@@ -18,26 +18,47 @@ from opportunities.catalog import Catalog
 from opportunities.editor import KINDS, Folders
 
 CHECK_INTERVAL = 1.0
+YAML = (".yaml", ".yml")
 
 Fingerprint = tuple[tuple[str, str, int, int, int], ...]
 
 
 def fingerprint(folders: Folders) -> Fingerprint:
-    """What identifies the folders' YAML files as they are now; a missing folder counts too."""
+    """What identifies the definition files as they are now: the folders' YAML files and, in
+    the rubrics folder and below it, every file, since a rubric's note templates sit beside it
+    or in a subfolder. Hidden files (the editor's half-written ones) do not count; a missing
+    folder does."""
     entries: list[tuple[str, str, int, int, int]] = []
     for kind in KINDS:
         folder: Path = folders.of(kind)
         try:
-            with os.scandir(folder) as found:
-                for entry in found:
-                    if entry.name.endswith((".yaml", ".yml")):
-                        stat = entry.stat()
-                        entries.append(
-                            (kind, entry.name, stat.st_mtime_ns, stat.st_size, stat.st_ino)
-                        )
+            if kind == "rubrics":
+                entries.extend(_tree(kind, folder))
+            else:
+                with os.scandir(folder) as found:
+                    entries.extend(_entry(kind, e.name, e) for e in found if e.name.endswith(YAML))
         except (FileNotFoundError, NotADirectoryError):
             entries.append((kind, "", -1, -1, -1))
     return tuple(sorted(entries))
+
+
+def _entry(kind: str, name: str, entry: os.DirEntry) -> tuple[str, str, int, int, int]:
+    stat = entry.stat()
+    return kind, name, stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+def _tree(kind: str, folder: Path, prefix: str = "") -> list[tuple[str, str, int, int, int]]:
+    entries = []
+    with os.scandir(folder) as found:
+        for entry in found:
+            if entry.name.startswith((".", "__")):
+                continue
+            name = prefix + entry.name
+            if entry.is_dir():
+                entries.extend(_tree(kind, Path(entry.path), f"{name}/"))
+            elif entry.is_file():
+                entries.append(_entry(kind, name, entry))
+    return entries
 
 
 class LiveCatalog:

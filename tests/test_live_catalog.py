@@ -89,6 +89,36 @@ def test_a_change_of_the_same_size_within_the_same_tick_is_still_seen(folders):
     assert fingerprint(folders) != before
 
 
+def test_a_rubric_s_note_template_changed_or_added_in_a_subfolder_is_seen(folders):
+    """Another process that edits only a template, or adds the one a rubric names, changes
+    no YAML file; the notes this process renders follow it all the same."""
+    live = LiveCatalog.load(folders, interval=0)
+    edit(
+        folders.rubrics / "support-core.yaml",
+        "criteria:",
+        "templates: {coaching_note: notes/note.md.j2}\ncriteria:",
+    )
+    assert "support-core@1" not in live.current().rubrics
+    assert any("notes/note.md.j2" in str(p) for p in live.current().problems)
+
+    (folders.rubrics / "notes").mkdir()
+    written_elsewhere(folders.rubrics / "notes" / "note.md.j2", "First note\n")
+    rubric = live.current().rubrics["support-core@1"]
+    assert rubric.template_sources["coaching_note"] == "First note\n"
+
+    written_elsewhere(folders.rubrics / "notes" / "note.md.j2", "Second note\n")
+    rubric = live.current().rubrics["support-core@1"]
+    assert rubric.template_sources["coaching_note"] == "Second note\n"
+
+
+def test_hidden_files_and_bytecode_in_the_rubrics_folder_are_not_changes(folders):
+    before = fingerprint(folders)
+    (folders.rubrics / ".support-core.yaml.x.tmp").write_text("half a file")
+    (folders.rubrics / "__pycache__").mkdir()
+    (folders.rubrics / "__pycache__" / "checks.cpython-311.pyc").write_bytes(b"\0")
+    assert fingerprint(folders) == before
+
+
 def test_a_fixed_catalog_ignores_the_folders(folders):
     fixed = LiveCatalog.fixed(load_catalog(*_paths(folders)))
     written_elsewhere(folders.opportunities / "any-csat.yaml", ANY_CSAT)
