@@ -3,6 +3,10 @@ lead, opportunity), so counting and paging the queue read the index alone. Witho
 candidate row was read from the table; a drafted row carries its evidence report, and
 `assigned_lead`, stored last, sits past it.
 
+Building the index blocks writes to `assessments` on PostgreSQL while it runs. A large site
+may build it beforehand without blocking (README, Database migrations); the upgrade then finds
+it and keeps it.
+
 Revision ID: 0008
 Revises: 0007
 """
@@ -21,10 +25,10 @@ NEW = [*OLD, "team", "assigned_lead", "opportunity_id"]
 
 
 def upgrade() -> None:
-    op.drop_index("ix_assessments_queue", table_name="assessments")
-    op.create_index("ix_assessments_queue_visible", "assessments", NEW)
+    op.create_index("ix_assessments_queue_visible", "assessments", NEW, if_not_exists=True)
+    op.drop_index("ix_assessments_queue", table_name="assessments", if_exists=True)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_assessments_queue_visible", table_name="assessments")
-    op.create_index("ix_assessments_queue", "assessments", OLD)
+    op.create_index("ix_assessments_queue", "assessments", OLD, if_not_exists=True)
+    op.drop_index("ix_assessments_queue_visible", table_name="assessments", if_exists=True)
