@@ -7,13 +7,20 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from domain.coaching import RecordDecisionRequest
 from store.audit import audit
-from store.measurements import measurement
+from store.measurements import SLICE_COLUMNS, measurement
 from store.models import AssessmentRow, CriterionResultRow, DecisionRow
 from store.redacted_text import redacted_for_ticket
 from store.upsert import insert_ignore
+
+# What the decision's measurement and the coaching it starts read of the updated row; the
+# summary, note and evidence report, most of its size, stay unread.
+_DECIDED_COLUMNS = load_only(
+    AssessmentRow.id, AssessmentRow.status, AssessmentRow.created_at, *SLICE_COLUMNS
+)
 
 
 @dataclass
@@ -98,6 +105,7 @@ async def record_decision(
             .where(AssessmentRow.id == req.assessment_id)
             .values(**values)
             .returning(AssessmentRow)
+            .options(_DECIDED_COLUMNS)
             .execution_options(populate_existing=True)
         )
     ).scalar_one()

@@ -23,6 +23,7 @@ _SLICE = (
     "customer_segment",
     *REFS,
 )
+SLICE_COLUMNS = tuple(getattr(AssessmentRow, name) for name in _SLICE)
 
 
 def measurement(
