@@ -6,14 +6,31 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.refusals import refused_transitions
-from domain.coaching import RecordDecisionRequest, RecordedDecision
+from domain.assessment import Draft
+from domain.coaching import OverriddenDraft, RecordDecisionRequest, RecordedDecision
 from domain.config import RECORD_DECISION
 from domain.lifecycle import CoachingStarted
+from rubrics.notes import render_notes
 from store.assessments import record_decision
 from store.lifecycle.coaching import start_coaching
 from store.lifecycle.views import survey_view, task_view
 from store.measurements import append_measurements
 from store.uninterrupted import transaction
+
+
+def _rendered(overridden: OverriddenDraft | None) -> Draft | None:
+    """An override's draft with its coaching note and QA summary rendered again, so neither
+    still coaches or scores what the lead changed."""
+    if overridden is None:
+        return None
+    event = overridden.event
+    return render_notes(
+        overridden.draft,
+        overridden.rubric,
+        overridden.opportunity,
+        f"{event.source}/{event.ticket_id}",
+        event.type,
+    )
 
 
 class DecisionActivities:
@@ -25,8 +42,10 @@ class DecisionActivities:
         """The decision and, when it starts the coaching, the tasks and surveys: one
         transaction. A retry finds every row already written and returns them."""
 
+        decided = _rendered(req.overridden)
+
         async def write(session: AsyncSession) -> RecordedDecision:
-            written = await record_decision(session, req)
+            written = await record_decision(session, req, decided)
             events = [written.event] if written else []
             if req.coaching is None:
                 await append_measurements(session, events)

@@ -152,6 +152,16 @@ class CriterionChange(Model):
     after: float | str | None
 
 
+class OverriddenDraft(Model):
+    """An override's draft as the lead left it (`domain.overrides.overridden`), with what its
+    notes are rendered from again: the definitions the workflow pinned, and its event."""
+
+    draft: Draft
+    rubric: Rubric
+    opportunity: Opportunity
+    event: EventRef
+
+
 class RecordDecisionRequest(Model):
     workflow_id: str
     request_id: str
@@ -163,6 +173,9 @@ class RecordDecisionRequest(Model):
     # Set when the decision starts the coaching: its tasks and surveys are written in the
     # decision's transaction, so the lead's reply already finds them.
     coaching: StartCoachingRequest | None = None
+    # Set when an override changes a score or a cause: the assessment's totals and notes are
+    # rewritten from it, the coaching note unless the lead wrote one.
+    overridden: OverriddenDraft | None = None
 
 
 class RecordedDecision(Model):

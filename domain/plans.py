@@ -9,23 +9,17 @@ from domain.assessment import Draft
 from domain.coaching import CriterionChange
 from domain.definitions import Opportunity, SurveyTemplate
 from domain.lifecycle import SurveyPlan, TaskPlan
+from domain.overrides import changed_results
 
 
 def coachable_failures(draft: Draft, changes: list[CriterionChange]) -> set[str]:
     """Criteria that failed through the agent's own behaviour, after the lead's changes.
     A failure the lead or the draft put down to policy, product, docs or staffing is a process
     issue, never a reason to assign the agent a task."""
-    status = {r.criterion_id: r.status for r in draft.results}
-    cause = {r.criterion_id: r.cause for r in draft.results}
-    weight = {r.criterion_id: r.weight for r in draft.results}
-    for change in changes:
-        if change.field == "score" and isinstance(change.after, int | float):
-            passed = change.after >= weight[change.criterion_id]
-            status[change.criterion_id] = "passed" if passed else "failed"
-        elif change.field == "cause":
-            cause[change.criterion_id] = change.after
     return {
-        c for c, s in status.items() if s == "failed" and cause.get(c) in ("agent_behavior", None)
+        r.criterion_id
+        for r in changed_results(draft.results, changes)
+        if r.status == "failed" and r.cause in ("agent_behavior", None)
     }
 
 

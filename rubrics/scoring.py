@@ -17,6 +17,7 @@ from domain.assessment import (
 )
 from domain.definitions import Criterion, Rubric
 from domain.expressions import ExpressionError
+from domain.overrides import totals
 from rubrics import stops
 from rubrics.attribution import attribute, cause_ref, metric_of, standing_issues
 from rubrics.case import Case
@@ -226,14 +227,12 @@ def draft(rubric: Rubric, case: Case) -> Draft:
     results = _with_sources(results, case)
     scored = [r for r in results if r.status in ("passed", "failed")]
     applicable = [r for r in results if r.status != "not_applicable"]
-    score = sum(r.score for r in scored)
-    max_score = sum(r.max_score for r in scored)
+    score, max_score, passed = totals(results, rubric.pass_score)
     coverage = len(scored) / len(applicable) if applicable else 0.0
     mean = sum(r.confidence for r in scored) / len(scored) if scored else 0.0
     confidence = round(coverage * mean, 3)
     failed = [r for r in results if r.status == "failed"]
     critical_failed = any(r.critical for r in failed)
-    passed = bool(max_score) and not critical_failed and score / max_score >= rubric.pass_score
     by_id = {c.id: c for c in rubric.criteria}
     repeats = sorted(
         {r.criterion_id for r in failed if r.cause == "agent_behavior"} & set(case.history)

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
+from domain.assessment import Draft
 from domain.coaching import RecordDecisionRequest
 from store.audit import audit
 from store.measurements import SLICE_COLUMNS, measurement
@@ -33,10 +34,14 @@ class DecisionWritten:
 
 
 async def record_decision(
-    session: AsyncSession, req: RecordDecisionRequest
+    session: AsyncSession, req: RecordDecisionRequest, decided: Draft | None = None
 ) -> DecisionWritten | None:
-    """Apply a lead's decision once. None when the request was already recorded."""
+    """Apply a lead's decision once. None when the request was already recorded. `decided` is
+    an override's draft as the lead left it, its notes rendered again: the assessment takes
+    its totals, its QA summary and, unless the lead wrote one, its coaching note."""
     decision, request_id = req.decision, req.request_id
+    if req.changes and decided is None:
+        raise ValueError("an override that changes the draft needs the draft it leaves")
     note = await redacted_for_ticket(session, req.assessment_id, decision.note)
     inserted = await insert_ignore(
         session,
@@ -55,48 +60,36 @@ async def record_decision(
     )
     if not inserted:
         return None
-    for change in req.changes:
-        where = (
-            CriterionResultRow.assessment_id == req.assessment_id,
-            CriterionResultRow.criterion_id == change.criterion_id,
-        )
-        if change.field == "cause":
+    changed = {c.criterion_id for c in req.changes}
+    for result in decided.results if decided else []:
+        if result.criterion_id in changed:
             await session.execute(
-                update(CriterionResultRow).where(*where).values(cause=change.after)
+                update(CriterionResultRow)
+                .where(
+                    CriterionResultRow.assessment_id == req.assessment_id,
+                    CriterionResultRow.criterion_id == result.criterion_id,
+                )
+                .values(
+                    status=result.status,
+                    score=result.score,
+                    max_score=result.max_score,
+                    cause=result.cause,
+                )
             )
-            continue
-        await session.execute(
-            update(CriterionResultRow)
-            .where(*where)
-            .values(
-                score=change.after,
-                max_score=CriterionResultRow.weight,
-                status=case((CriterionResultRow.weight <= change.after, "passed"), else_="failed"),
-            )
-        )
-    if any(c.field == "score" for c in req.changes):
-        scored = (
-            CriterionResultRow.assessment_id == req.assessment_id,
-            CriterionResultRow.status.in_(("passed", "failed")),
-        )
-        total, maximum = (
-            await session.execute(
-                select(
-                    func.sum(CriterionResultRow.score), func.sum(CriterionResultRow.max_score)
-                ).where(*scored)
-            )
-        ).one()
-        await session.execute(
-            update(AssessmentRow)
-            .where(AssessmentRow.id == req.assessment_id)
-            .values(score=total, max_score=maximum)
-        )
     values: dict = {"updated_at": req.decided_at}
     if decision.action == "reassign":
         assert decision.to is not None
         values["assigned_lead"] = decision.to.id
     else:
         values.update(status=req.new_status, decided_at=req.decided_at)
+    if decided is not None:
+        values.update(
+            score=decided.score,
+            max_score=decided.max_score,
+            passed=decided.passed,
+            qa_summary=decided.qa_summary,
+            coaching_note=decided.coaching_note,
+        )
     if note is not None:
         values["coaching_note"] = note
     row = (

@@ -253,3 +253,95 @@ async def test_a_case_without_evidence_is_stopped_and_still_reaches_the_lead(
     )
     assert result.status == "dismissed"
     assert (await assessment_of(sessions, workflow_id)).status == "dismissed"
+
+
+async def _criterion(sessions, assessment_id: int, criterion_id: str) -> CriterionResultRow:
+    async with sessions() as session:
+        return (
+            await session.execute(
+                select(CriterionResultRow).where(
+                    CriterionResultRow.assessment_id == assessment_id,
+                    CriterionResultRow.criterion_id == criterion_id,
+                )
+            )
+        ).scalar_one()
+
+
+async def test_an_override_rewrites_the_totals_and_the_notes_it_changed(
+    dev_client, worker, sessions, catalog, task_queue, ticket_id
+):
+    """The lead fails two passed criteria: the agent's note now coaches them and suggests the
+    tasks the agent is assigned, the QA summary and the pass follow the new score."""
+    workflow_id = await _drafted(dev_client, sessions, catalog, task_queue, ticket_id)
+    before = await assessment_of(sessions, workflow_id)
+    assert (before.score, before.max_score, before.passed) == (8, 10, True)
+    assert "- Acknowledges the customer's situation: \"" in before.coaching_note
+    assert "Suggested learning" not in before.coaching_note
+    handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
+    await handle.execute_update(
+        CoachingWorkflow.decide,
+        LeadDecision(
+            action="override",
+            by=LEAD,
+            reason="no empathy, and a blaming tone",
+            scores={"empathy": 0, "tone": 0},
+        ),
+    )
+    after = await assessment_of(sessions, workflow_id)
+    assert (after.score, after.max_score, after.passed) == (5, 10, False)
+    note = after.coaching_note
+    assert "- Acknowledges the customer's situation: \"" not in note
+    assert "What went well\n- Takes ownership and sets a next step: " in note
+    assert "2. Acknowledges the customer's situation: scored 0 of 1 by the lead\n" in note
+    assert "3. Neutral, blame-free wording: scored 0 of 2 by the lead\n" in note
+    assert "Try this: Open by acknowledging what the customer is going through" in note
+    state = await handle.query(CoachingWorkflow.state)
+    titles = {t.id: t.title for t in catalog.opportunities["low-csat"].learning_tasks}
+    assigned = [titles[t.key] for t in state.tasks]
+    assert assigned and all(f"- {title} (within " in note for title in assigned)
+    assert note.count(" (within ") == len(assigned)
+    assert "Score 5/10 (50%), does not pass the rubric's bar" in after.qa_summary
+    assert "- [failed] Acknowledges the customer's situation 0/1: scored 0 of 1 by the lead" in (
+        after.qa_summary
+    )
+    empathy = await _criterion(sessions, after.id, "empathy")
+    assert (empathy.status, empathy.score, empathy.cause) == ("failed", 0, "agent_behavior")
+
+
+async def test_an_override_of_a_cause_moves_the_point_and_keeps_a_note_the_lead_wrote(
+    dev_client, worker, sessions, catalog, task_queue, ticket_id
+):
+    late_reply = "1. First reply within SLA: first_response_minutes 312 is above the maximum 240"
+    staffing = "- staffing: First reply within SLA: first_response_minutes 312"
+    decisions = {
+        "drafted note": LeadDecision(
+            action="override",
+            by=LEAD,
+            reason="a backlog",
+            causes={"first_response_sla": "staffing"},
+        ),
+        "lead's note": LeadDecision(
+            action="override",
+            by=LEAD,
+            reason="a backlog",
+            causes={"first_response_sla": "staffing"},
+            note="The late first reply was the backlog, not you. Nothing to work on here.",
+        ),
+    }
+    rows = {}
+    for n, (name, decision) in enumerate(decisions.items()):
+        workflow_id = await _drafted(dev_client, sessions, catalog, task_queue, f"{ticket_id}-{n}")
+        assert late_reply in (await assessment_of(sessions, workflow_id)).coaching_note
+        handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
+        await handle.execute_update(CoachingWorkflow.decide, decision)
+        rows[name] = await assessment_of(sessions, workflow_id)
+
+    drafted = rows["drafted note"].coaching_note
+    assert late_reply not in drafted and "Worth working on" not in drafted
+    assert "Not your doing (raised with your lead, not part of your coaching)\n" + staffing in (
+        drafted
+    )
+    assert rows["lead's note"].coaching_note == decisions["lead's note"].note
+    for row in rows.values():
+        assert "First reply within SLA 0/2, cause: staffing" in row.qa_summary
+        assert (row.score, row.max_score, row.passed) == (8, 10, True)

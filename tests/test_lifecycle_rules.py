@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.assessment import CriterionResult, Draft, Trainee
+from domain.assessment import CriterionResult, Draft, ProcessIssue, Trainee
 from domain.coaching import CriterionChange
 from domain.definitions import Opportunity, ReviewSpec
+from domain.overrides import overridden, totals
 from domain.people import Actor, reviewer_problem
 from domain.plans import coachable_failures, survey_plans, task_plans
 from domain.virtual_coach import HIGH_CONFIDENCE, refusal
@@ -92,6 +93,52 @@ def test_only_the_agents_own_failures_assign_tasks_after_the_leads_changes():
         ),
     ]
     assert coachable_failures(draft, changes) == {"tone", "current_kb"}
+
+
+def test_an_override_counts_the_totals_again_and_its_process_issues_follow_the_causes():
+    standing = ProcessIssue(cause="staffing", summary="queue backlog 40 per agent")
+    kb_issue = ProcessIssue(
+        cause="documentation", criterion_id="current_kb", summary="kb: stale", ref="kb-12"
+    )
+    draft = _draft(
+        results=[
+            _result("empathy", "passed"),
+            _result("tone", "passed", critical=True),
+            _result("current_kb", "failed", cause="documentation"),
+            _result("handoff", "not_applicable"),
+        ],
+        process_issues=[kb_issue, standing],
+        score=2.0,
+        max_score=3.0,
+        passed=False,
+    )
+    changes = [
+        CriterionChange(criterion_id="empathy", field="score", before=1.0, after=0.0),
+        CriterionChange(criterion_id="empathy", field="cause", before=None, after="policy"),
+        CriterionChange(criterion_id="current_kb", field="score", before=0.0, after=1.0),
+    ]
+    after = overridden(draft, changes, pass_score=0.6)
+    empathy, tone, kb, handoff = after.results
+    assert (empathy.status, empathy.cause, empathy.explanation) == (
+        "failed",
+        "policy",
+        "scored 0 of 1 by the lead",
+    )
+    assert (kb.status, kb.score, kb.evidence) == ("passed", 1.0, [])
+    assert (tone, handoff) == tuple(draft.results[1:2] + draft.results[3:])
+    assert (after.score, after.max_score, after.passed) == (2.0, 3.0, True)
+    assert after.process_issues == [
+        ProcessIssue(
+            cause="policy", criterion_id="empathy", summary="empathy: scored 0 of 1 by the lead"
+        ),
+        standing,
+    ]
+
+    critical = [CriterionChange(criterion_id="tone", field="score", before=1.0, after=0.0)]
+    failed_tone = overridden(draft, critical, pass_score=0.1)
+    assert failed_tone.results[1].cause == "agent_behavior"
+    assert (failed_tone.score, failed_tone.passed) == (1.0, False)
+    assert totals([], 0.5) == (0, 0, False)
 
 
 def test_tasks_follow_their_criteria_and_carry_due_and_closing_dates(catalog):

@@ -63,3 +63,28 @@ def test_a_rubric_template_replaces_the_default():
     rendered = render_notes(drafted, rubric, opportunity, "generic/35436", "csat.received")
     assert rendered.coaching_note == "Dana Ruiz: 1 point(s)\n"
     assert rendered.qa_summary.startswith("QA summary:")
+
+
+def test_a_stopped_draft_s_note_is_the_one_a_lead_s_approval_releases():
+    """The trainee sees a note only once a lead has decided, so a stopped draft's note holds
+    the coaching the approval releases; with nothing scored it claims no clean pass."""
+    catalog = load_catalog()
+    opportunity = catalog.opportunities["low-csat"]
+    rubric = catalog.rubric_for(opportunity)
+    drafted = draft_event(_late_under_backlog_without_empathy(), catalog)
+    reason = "sensitive: the customer mentions a lawyer"
+    stopped = drafted.model_copy(update={"status": "stopped", "stop_reason": reason})
+    note = render_notes(
+        stopped, rubric, opportunity, "generic/35436", "csat.received"
+    ).coaching_note
+    assert note == drafted.coaching_note
+    assert "Worth working on\n1. Acknowledges the customer's situation" in note
+
+    unscored = stopped.model_copy(update={"results": [], "process_issues": []})
+    note = render_notes(
+        unscored, rubric, opportunity, "generic/35436", "csat.received"
+    ).coaching_note
+    assert f"No coaching points: the automated review could not score this ticket ({reason})" in (
+        note
+    )
+    assert "passed" not in note

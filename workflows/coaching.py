@@ -20,7 +20,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from domain import virtual_coach
+    from domain import overrides, virtual_coach
     from domain.assessment import AssessmentStatus, Draft
     from domain.coaching import (
         CoachingInput,
@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionResult,
         DraftRequest,
         LeadDecision,
+        OverriddenDraft,
         RecordDecisionRequest,
         RecordedDecision,
         ReviewStepKind,
@@ -364,6 +365,15 @@ class CoachingWorkflow:
             coaching = None
             if action in ("approve", "override") and workflow.patched(COACHING_WITH_DECISION):
                 coaching = self._coaching_request(decision.lead, status, changes, decided_at)
+            overridden = None
+            if changes:
+                assert self._input is not None and self._draft is not None
+                overridden = OverriddenDraft(
+                    draft=overrides.overridden(self._draft, changes, self._input.rubric.pass_score),
+                    rubric=self._input.rubric,
+                    opportunity=self._input.opportunity,
+                    event=self._input.event,
+                )
             recorded: RecordedDecision = await self._local(
                 RECORD_DECISION,
                 RecordDecisionRequest(
@@ -375,6 +385,7 @@ class CoachingWorkflow:
                     decided_at=decided_at,
                     new_status=status,
                     coaching=coaching,
+                    overridden=overridden,
                 ),
                 RecordedDecision,
             )

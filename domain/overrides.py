@@ -1,0 +1,92 @@
+"""The draft as a lead's override leaves it: pure, so the workflow can compute it and the
+decision's activity render the notes from it."""
+
+from __future__ import annotations
+
+from domain.assessment import CriterionResult, Draft, ProcessIssue
+from domain.coaching import CriterionChange
+
+SCORED = ("passed", "failed")
+
+
+def totals(results: list[CriterionResult], pass_score: float) -> tuple[float, float, bool]:
+    """Score, maximum and pass of the scored criteria: the bar is `pass_score` of the maximum,
+    and a failed critical criterion fails the whole."""
+    scored = [r for r in results if r.status in SCORED]
+    score = sum(r.score for r in scored)
+    max_score = sum(r.max_score for r in scored)
+    critical_failed = any(r.critical for r in scored if r.status == "failed")
+    passed = bool(max_score) and not critical_failed and score / max_score >= pass_score
+    return score, max_score, passed
+
+
+def changed_results(
+    results: list[CriterionResult], changes: list[CriterionChange]
+) -> list[CriterionResult]:
+    """A new score passes its criterion once it reaches the weight; a new cause replaces the
+    drafted one. A criterion whose verdict the lead turned is explained by the lead's score,
+    without the draft's excerpts; a failure with no cause, one the lead made of a pass, is the
+    agent's, as the drafted failures without another cause are."""
+    updates: dict[str, dict] = {}
+    for change in changes:
+        update = updates.setdefault(change.criterion_id, {})
+        if change.field == "score" and isinstance(change.after, int | float):
+            passed = change.after >= _weight(results, change.criterion_id)
+            update.update(
+                score=float(change.after),
+                max_score=_weight(results, change.criterion_id),
+                status="passed" if passed else "failed",
+            )
+        elif change.field == "cause":
+            update["cause"] = change.after
+    return [
+        _changed(r, updates[r.criterion_id]) if r.criterion_id in updates else r for r in results
+    ]
+
+
+def _changed(result: CriterionResult, update: dict) -> CriterionResult:
+    changed = result.model_copy(update=update)
+    if changed.status != result.status:
+        # The drafted explanation and excerpts argued for the other verdict.
+        explanation = f"scored {changed.score:g} of {changed.weight:g} by the lead"
+        changed = changed.model_copy(update={"explanation": explanation, "evidence": []})
+    if changed.status == "failed" and changed.cause is None:
+        return changed.model_copy(update={"cause": "agent_behavior"})
+    return changed
+
+
+def _weight(results: list[CriterionResult], criterion_id: str) -> float:
+    return next(r.weight for r in results if r.criterion_id == criterion_id)
+
+
+def overridden(draft: Draft, changes: list[CriterionChange], pass_score: float) -> Draft:
+    """The draft with the lead's scores and causes, its totals counted again, and its process
+    issues following the causes: a failure the lead puts down to policy, product, docs or
+    staffing becomes one, one the lead gives back to the agent stops being one. The notes are
+    left as drafted, for the activity to render again."""
+    results = changed_results(draft.results, changes)
+    score, max_score, passed = totals(results, pass_score)
+    return draft.model_copy(
+        update={
+            "results": results,
+            "score": score,
+            "max_score": max_score,
+            "passed": passed,
+            "process_issues": _issues(draft.process_issues, results),
+        }
+    )
+
+
+def _issues(drafted: list[ProcessIssue], results: list[CriterionResult]) -> list[ProcessIssue]:
+    kept = {(i.criterion_id, i.cause): i for i in drafted if i.criterion_id is not None}
+    issues = [
+        kept.get(
+            (r.criterion_id, r.cause),
+            ProcessIssue(
+                cause=r.cause, criterion_id=r.criterion_id, summary=f"{r.name}: {r.explanation}"
+            ),
+        )
+        for r in results
+        if r.status == "failed" and r.cause not in (None, "agent_behavior")
+    ]
+    return issues + [i for i in drafted if i.criterion_id is None]
