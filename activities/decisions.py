@@ -7,7 +7,7 @@ from temporalio import activity
 
 from activities.refusals import refused_transitions
 from domain.assessment import Draft
-from domain.coaching import OverriddenDraft, RecordDecisionRequest, RecordedDecision
+from domain.coaching import DecidedDraft, RecordDecisionRequest, RecordedDecision
 from domain.config import RECORD_DECISION
 from domain.lifecycle import CoachingStarted
 from rubrics.notes import render_notes
@@ -18,16 +18,16 @@ from store.measurements import append_measurements
 from store.uninterrupted import transaction
 
 
-def _rendered(overridden: OverriddenDraft | None) -> Draft | None:
-    """An override's draft with its coaching note and QA summary rendered again, so neither
-    still coaches or scores what the lead changed."""
-    if overridden is None:
+def _rendered(decided: DecidedDraft | None) -> Draft | None:
+    """The decided draft with its coaching note and QA summary rendered again, so neither
+    still coaches or scores what the lead changed, nor holds back what the lead released."""
+    if decided is None:
         return None
-    event = overridden.event
+    event = decided.event
     return render_notes(
-        overridden.draft,
-        overridden.rubric,
-        overridden.opportunity,
+        decided.draft,
+        decided.rubric,
+        decided.opportunity,
         f"{event.source}/{event.ticket_id}",
         event.type,
     )
@@ -42,7 +42,7 @@ class DecisionActivities:
         """The decision and, when it starts the coaching, the tasks and surveys: one
         transaction. A retry finds every row already written and returns them."""
 
-        decided = _rendered(req.overridden)
+        decided = _rendered(req.decided)
 
         async def write(session: AsyncSession) -> RecordedDecision:
             written = await record_decision(session, req, decided)

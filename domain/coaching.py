@@ -152,9 +152,9 @@ class CriterionChange(Model):
     after: float | str | None
 
 
-class OverriddenDraft(Model):
-    """An override's draft as the lead left it (`domain.overrides.overridden`), with what its
-    notes are rendered from again: the definitions the workflow pinned, and its event."""
+class DecidedDraft(Model):
+    """The draft as the lead's decision leaves it (`domain.overrides.overridden`), with what
+    its notes are rendered from again: the definitions the workflow pinned, and its event."""
 
     draft: Draft
     rubric: Rubric
@@ -173,9 +173,10 @@ class RecordDecisionRequest(Model):
     # Set when the decision starts the coaching: its tasks and surveys are written in the
     # decision's transaction, so the lead's reply already finds them.
     coaching: StartCoachingRequest | None = None
-    # Set when an override changes a score or a cause: the assessment's totals and notes are
-    # rewritten from it, the coaching note unless the lead wrote one.
-    overridden: OverriddenDraft | None = None
+    # Set when an override changes a score or a cause, or a stopped draft is released: the
+    # assessment's totals, issues and notes are rewritten from it, the coaching note unless
+    # the lead wrote one.
+    decided: DecidedDraft | None = None
 
 
 class RecordedDecision(Model):

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from domain.assessment import CriterionResult, Draft, ProcessIssue
 from domain.coaching import CriterionChange
+from domain.definitions import Cause, Rubric
 
 SCORED = ("passed", "failed")
+NOT_THE_AGENTS = " (not the agent's doing: "
+# The flags an override can make true or false; the others describe the ticket.
+RECOUNTED_FLAGS = ("critical_failed", "process_issue")
 
 
 def totals(results: list[CriterionResult], pass_score: float) -> tuple[float, float, bool]:
@@ -18,6 +22,34 @@ def totals(results: list[CriterionResult], pass_score: float) -> tuple[float, fl
     critical_failed = any(r.critical for r in scored if r.status == "failed")
     passed = bool(max_score) and not critical_failed and score / max_score >= pass_score
     return score, max_score, passed
+
+
+def attributed(explanation: str, cause: Cause | None, why: str) -> str:
+    """A failure's explanation, saying why when it was not the agent's doing."""
+    base = explanation.split(NOT_THE_AGENTS)[0]
+    if cause in (None, "agent_behavior") or not why:
+        return base
+    return f"{base}{NOT_THE_AGENTS}{why})"
+
+
+def summary_line(
+    rubric: Rubric,
+    results: list[CriterionResult],
+    score: float,
+    max_score: float,
+    stop_reason: str | None = None,
+) -> str:
+    """The one line a lead reads in the queue: the score and what failed, with its cause."""
+    failed = [r for r in results if r.status == "failed"]
+    line = f"Scored {score:g} of {max_score:g} against {rubric.ref}."
+    if not failed:
+        line += " Every scored criterion passed."
+    else:
+        listed = ", ".join(
+            f"{r.criterion_id} ({(r.cause or 'agent_behavior').replace('_', ' ')})" for r in failed
+        )
+        line += f" Failed: {listed}."
+    return f"Stopped: {stop_reason}. {line}" if stop_reason else line
 
 
 def changed_results(
@@ -46,12 +78,16 @@ def changed_results(
 
 def _changed(result: CriterionResult, update: dict) -> CriterionResult:
     changed = result.model_copy(update=update)
+    if changed.status == "failed" and changed.cause is None:
+        changed = changed.model_copy(update={"cause": "agent_behavior"})
     if changed.status != result.status:
         # The drafted explanation and excerpts argued for the other verdict.
         explanation = f"scored {changed.score:g} of {changed.weight:g} by the lead"
         changed = changed.model_copy(update={"explanation": explanation, "evidence": []})
-    if changed.status == "failed" and changed.cause is None:
-        return changed.model_copy(update={"cause": "agent_behavior"})
+    if changed.status == "failed" and changed.cause != result.cause:
+        why = f"put down to {(changed.cause or '').replace('_', ' ')} by the lead"
+        explanation = attributed(changed.explanation, changed.cause, why)
+        changed = changed.model_copy(update={"explanation": explanation})
     return changed
 
 
@@ -59,20 +95,29 @@ def _weight(results: list[CriterionResult], criterion_id: str) -> float:
     return next(r.weight for r in results if r.criterion_id == criterion_id)
 
 
-def overridden(draft: Draft, changes: list[CriterionChange], pass_score: float) -> Draft:
-    """The draft with the lead's scores and causes, its totals counted again, and its process
-    issues following the causes: a failure the lead puts down to policy, product, docs or
-    staffing becomes one, one the lead gives back to the agent stops being one. The notes are
-    left as drafted, for the activity to render again."""
+def overridden(draft: Draft, changes: list[CriterionChange], rubric: Rubric) -> Draft:
+    """The draft with the lead's scores and causes, its totals and summary counted again, and
+    its process issues and the flags they raise following the causes: a failure the lead puts
+    down to policy, product, docs or staffing becomes one, one the lead gives back to the agent
+    stops being one. The notes are left as drafted, for the activity to render again."""
     results = changed_results(draft.results, changes)
-    score, max_score, passed = totals(results, pass_score)
+    score, max_score, passed = totals(results, rubric.pass_score)
+    stop_reason = draft.stop_reason if draft.status == "stopped" else None
+    issues = _issues(draft.process_issues, results)
+    flags = [f for f in draft.flags if f not in RECOUNTED_FLAGS]
+    if any(r.critical for r in results if r.status == "failed"):
+        flags.append("critical_failed")
+    if issues:
+        flags.append("process_issue")
     return draft.model_copy(
         update={
             "results": results,
             "score": score,
             "max_score": max_score,
             "passed": passed,
-            "process_issues": _issues(draft.process_issues, results),
+            "flags": flags,
+            "summary": summary_line(rubric, results, score, max_score, stop_reason),
+            "process_issues": issues,
         }
     )
 

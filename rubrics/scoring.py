@@ -17,7 +17,7 @@ from domain.assessment import (
 )
 from domain.definitions import Criterion, Rubric
 from domain.expressions import ExpressionError
-from domain.overrides import totals
+from domain.overrides import attributed, summary_line, totals
 from rubrics import stops
 from rubrics.attribution import attribute, cause_ref, metric_of, standing_issues
 from rubrics.case import Case
@@ -79,9 +79,7 @@ def score_criterion(
         return result.model_copy(update={"score": criterion.weight, "max_score": criterion.weight})
     if outcome.status == "failed":
         cause, why = attribute(criterion, case, rubric, context)
-        explanation = outcome.explanation + (
-            f" (not the agent's doing: {why})" if cause != "agent_behavior" and why else ""
-        )
+        explanation = attributed(outcome.explanation, cause, why)
         return result.model_copy(
             update={"max_score": criterion.weight, "cause": cause, "explanation": explanation}
         )
@@ -115,17 +113,6 @@ def _with_sources(results: list[CriterionResult], case: Case) -> list[CriterionR
                 start, end = redacted.to_source(item.start, item.end)
                 item.source = MessageSource(start=start, end=end)
     return results
-
-
-def _summary(rubric: Rubric, results: list[CriterionResult], score: float, max_score: float) -> str:
-    failed = [r for r in results if r.status == "failed"]
-    head = f"Scored {score:g} of {max_score:g} against {rubric.ref}."
-    if not failed:
-        return head + " Every scored criterion passed."
-    listed = ", ".join(
-        f"{r.criterion_id} ({(r.cause or 'agent_behavior').replace('_', ' ')})" for r in failed
-    )
-    return f"{head} Failed: {listed}."
 
 
 def _customer_risk(case: Case) -> bool:
@@ -259,9 +246,7 @@ def draft(rubric: Rubric, case: Case) -> Draft:
         flags.append("process_issue")
     if repeats:
         flags.append("repeat_theme")
-    summary = _summary(rubric, results, score, max_score)
-    if stop:
-        summary = f"Stopped: {stop.reason}. {summary}"
+    summary = summary_line(rubric, results, score, max_score, stop.reason if stop else None)
     blocking = {
         "low_confidence",
         "critical_failed",

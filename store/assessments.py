@@ -37,8 +37,9 @@ async def record_decision(
     session: AsyncSession, req: RecordDecisionRequest, decided: Draft | None = None
 ) -> DecisionWritten | None:
     """Apply a lead's decision once. None when the request was already recorded. `decided` is
-    an override's draft as the lead left it, its notes rendered again: the assessment takes
-    its totals, its QA summary and, unless the lead wrote one, its coaching note."""
+    the draft as the decision leaves it, its notes rendered again: the changed criteria, and
+    the assessment's totals, flags, summary, process issues, QA summary and, unless the lead
+    wrote one, its coaching note are written from it."""
     decision, request_id = req.decision, req.request_id
     if req.changes and decided is None:
         raise ValueError("an override that changes the draft needs the draft it leaves")
@@ -70,10 +71,17 @@ async def record_decision(
                     CriterionResultRow.criterion_id == result.criterion_id,
                 )
                 .values(
-                    status=result.status,
-                    score=result.score,
-                    max_score=result.max_score,
-                    cause=result.cause,
+                    result.model_dump(
+                        mode="json",
+                        include={
+                            "status",
+                            "score",
+                            "max_score",
+                            "cause",
+                            "explanation",
+                            "evidence",
+                        },
+                    )
                 )
             )
     values: dict = {"updated_at": req.decided_at}
@@ -87,6 +95,9 @@ async def record_decision(
             score=decided.score,
             max_score=decided.max_score,
             passed=decided.passed,
+            flags=decided.flags,
+            summary=decided.summary,
+            process_issues=[i.model_dump(mode="json") for i in decided.process_issues],
             qa_summary=decided.qa_summary,
             coaching_note=decided.coaching_note,
         )

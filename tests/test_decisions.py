@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
@@ -17,7 +17,13 @@ from domain.coaching import DecisionResult, LeadDecision
 from opportunities.catalog import Catalog
 from service.intake import Intake
 from service.worker import build_worker
-from store.models import AuditRow, CriterionResultRow, DecisionRow, MeasurementEventRow
+from store.models import (
+    AssessmentRow,
+    AuditRow,
+    CriterionResultRow,
+    DecisionRow,
+    MeasurementEventRow,
+)
 from tests.factories import make_event
 from tests.helpers import assessment_of, until_drafted
 from tests.people import LEAD, OUTSIDE_LEAD, SECOND_LEAD, TRAINEE
@@ -301,11 +307,14 @@ async def test_an_override_rewrites_the_totals_and_the_notes_it_changed(
     assert assigned and all(f"- {title} (within " in note for title in assigned)
     assert note.count(" (within ") == len(assigned)
     assert "Score 5/10 (50%), does not pass the rubric's bar" in after.qa_summary
+    assert after.summary.startswith("Scored 5 of 10 against support-core@1. Failed: ")
+    assert after.summary.endswith("empathy (agent behavior), tone (agent behavior).")
     assert "- [failed] Acknowledges the customer's situation 0/1: scored 0 of 1 by the lead" in (
         after.qa_summary
     )
     empathy = await _criterion(sessions, after.id, "empathy")
     assert (empathy.status, empathy.score, empathy.cause) == ("failed", 0, "agent_behavior")
+    assert (empathy.explanation, empathy.evidence) == ("scored 0 of 1 by the lead", [])
 
 
 async def test_an_override_of_a_cause_moves_the_point_and_keeps_a_note_the_lead_wrote(
@@ -345,3 +354,40 @@ async def test_an_override_of_a_cause_moves_the_point_and_keeps_a_note_the_lead_
     for row in rows.values():
         assert "First reply within SLA 0/2, cause: staffing" in row.qa_summary
         assert (row.score, row.max_score, row.passed) == (8, 10, True)
+        assert [(i["criterion_id"], i["cause"]) for i in row.process_issues] == [
+            ("first_response_sla", "staffing")
+        ]
+        assert "process_issue" in row.flags
+        sla = await _criterion(sessions, row.id, "first_response_sla")
+        assert sla.cause == "staffing" and sla.explanation.endswith(
+            "(not the agent's doing: put down to staffing by the lead)"
+        )
+
+
+async def test_approving_a_stopped_draft_releases_its_coaching_not_a_held_note(
+    dev_client, worker, sessions, catalog, task_queue, ticket_id
+):
+    """A draft stopped before this release holds a "held for a lead" note; the lead's
+    approval renders the note again from the draft, so the agent gets the coaching."""
+    workflow_id = await _drafted(
+        dev_client,
+        sessions,
+        catalog,
+        task_queue,
+        ticket_id,
+        **{"ticket.csat.comment": "Slow, and I'll speak to my lawyer about it."},
+    )
+    row = await assessment_of(sessions, workflow_id)
+    assert row.status == "stopped"
+    drafted_note = row.coaching_note
+    assert "Worth working on\n1. First reply within SLA" in drafted_note
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(AssessmentRow)
+            .where(AssessmentRow.id == row.id)
+            .values(coaching_note="Held for a lead: sensitive.")
+        )
+    handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
+    await handle.execute_update(CoachingWorkflow.decide, LeadDecision(action="approve", by=LEAD))
+    approved = await assessment_of(sessions, workflow_id)
+    assert approved.status == "coaching" and approved.coaching_note == drafted_note

@@ -8,11 +8,12 @@ import pytest
 
 from domain.assessment import CriterionResult, Draft, ProcessIssue, Trainee
 from domain.coaching import CriterionChange
-from domain.definitions import Opportunity, ReviewSpec
+from domain.definitions import Opportunity, ReviewSpec, Rubric
 from domain.overrides import overridden, totals
 from domain.people import Actor, reviewer_problem
 from domain.plans import coachable_failures, survey_plans, task_plans
 from domain.virtual_coach import HIGH_CONFIDENCE, refusal
+from opportunities.catalog import load_catalog
 from tests.people import ADMIN, LEAD, OUTSIDE_LEAD, QA_LEAD, TRAINEE
 
 T0 = datetime(2026, 11, 1, 9, tzinfo=UTC)
@@ -95,6 +96,10 @@ def test_only_the_agents_own_failures_assign_tasks_after_the_leads_changes():
     assert coachable_failures(draft, changes) == {"tone", "current_kb"}
 
 
+def _rubric(pass_score: float) -> Rubric:
+    return load_catalog().rubrics["support-core@1"].model_copy(update={"pass_score": pass_score})
+
+
 def test_an_override_counts_the_totals_again_and_its_process_issues_follow_the_causes():
     standing = ProcessIssue(cause="staffing", summary="queue backlog 40 per agent")
     kb_issue = ProcessIssue(
@@ -104,7 +109,12 @@ def test_an_override_counts_the_totals_again_and_its_process_issues_follow_the_c
         results=[
             _result("empathy", "passed"),
             _result("tone", "passed", critical=True),
-            _result("current_kb", "failed", cause="documentation"),
+            _result(
+                "current_kb",
+                "failed",
+                cause="documentation",
+                explanation="kb-12 is 200 days old (not the agent's doing: the article is stale)",
+            ),
             _result("handoff", "not_applicable"),
         ],
         process_issues=[kb_issue, standing],
@@ -117,27 +127,34 @@ def test_an_override_counts_the_totals_again_and_its_process_issues_follow_the_c
         CriterionChange(criterion_id="empathy", field="cause", before=None, after="policy"),
         CriterionChange(criterion_id="current_kb", field="score", before=0.0, after=1.0),
     ]
-    after = overridden(draft, changes, pass_score=0.6)
+    after = overridden(draft, changes, _rubric(0.6))
     empathy, tone, kb, handoff = after.results
-    assert (empathy.status, empathy.cause, empathy.explanation) == (
-        "failed",
-        "policy",
-        "scored 0 of 1 by the lead",
-    )
+    lead_s = "scored 0 of 1 by the lead (not the agent's doing: put down to policy by the lead)"
+    assert (empathy.status, empathy.cause, empathy.explanation) == ("failed", "policy", lead_s)
     assert (kb.status, kb.score, kb.evidence) == ("passed", 1.0, [])
     assert (tone, handoff) == tuple(draft.results[1:2] + draft.results[3:])
     assert (after.score, after.max_score, after.passed) == (2.0, 3.0, True)
+    assert after.summary == "Scored 2 of 3 against support-core@1. Failed: empathy (policy)."
     assert after.process_issues == [
-        ProcessIssue(
-            cause="policy", criterion_id="empathy", summary="empathy: scored 0 of 1 by the lead"
-        ),
+        ProcessIssue(cause="policy", criterion_id="empathy", summary=f"empathy: {lead_s}"),
         standing,
     ]
 
+    assert after.flags == ["process_issue"]
+
     critical = [CriterionChange(criterion_id="tone", field="score", before=1.0, after=0.0)]
-    failed_tone = overridden(draft, critical, pass_score=0.1)
+    failed_tone = overridden(draft, critical, _rubric(0.1))
     assert failed_tone.results[1].cause == "agent_behavior"
     assert (failed_tone.score, failed_tone.passed) == (1.0, False)
+    assert failed_tone.flags == ["critical_failed", "process_issue"]
+
+    back_to_the_agent = [
+        CriterionChange(
+            criterion_id="current_kb", field="cause", before="documentation", after="agent_behavior"
+        )
+    ]
+    kb = overridden(draft, back_to_the_agent, _rubric(0.6)).results[2]
+    assert (kb.cause, kb.explanation) == ("agent_behavior", "kb-12 is 200 days old")
     assert totals([], 0.5) == (0, 0, False)
 
 

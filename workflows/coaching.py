@@ -26,11 +26,11 @@ with workflow.unsafe.imports_passed_through():
         CoachingInput,
         CoachingState,
         CriterionChange,
+        DecidedDraft,
         DecisionAction,
         DecisionResult,
         DraftRequest,
         LeadDecision,
-        OverriddenDraft,
         RecordDecisionRequest,
         RecordedDecision,
         ReviewStepKind,
@@ -365,11 +365,11 @@ class CoachingWorkflow:
             coaching = None
             if action in ("approve", "override") and workflow.patched(COACHING_WITH_DECISION):
                 coaching = self._coaching_request(decision.lead, status, changes, decided_at)
-            overridden = None
-            if changes:
-                assert self._input is not None and self._draft is not None
-                overridden = OverriddenDraft(
-                    draft=overrides.overridden(self._draft, changes, self._input.rubric.pass_score),
+            assert self._input is not None and self._draft is not None
+            decided = None
+            if action in ("approve", "override") and (changes or self._draft.status == "stopped"):
+                decided = DecidedDraft(
+                    draft=overrides.overridden(self._draft, changes, self._input.rubric),
                     rubric=self._input.rubric,
                     opportunity=self._input.opportunity,
                     event=self._input.event,
@@ -385,7 +385,7 @@ class CoachingWorkflow:
                     decided_at=decided_at,
                     new_status=status,
                     coaching=coaching,
-                    overridden=overridden,
+                    decided=decided,
                 ),
                 RecordedDecision,
             )

@@ -350,7 +350,11 @@ class DecisionBody(Body):
     reason: Annotated[Text, Field(max_length=5000)] | None = None
     scores: dict[Key, Score] = Field(default_factory=dict, max_length=200)
     causes: dict[Key, Cause] = Field(default_factory=dict, max_length=200)
-    note: Annotated[Text, Field(max_length=20_000)] | None = None
+    note: Annotated[Text, Field(max_length=20_000)] | None = Field(
+        default=None,
+        description="With override: the coaching note the agent gets; without it, the note is "
+        "rendered again from the changed scores and causes",
+    )
     to: UserName | None = Field(default=None, description="With reassign: the lead who takes over")
 
 
