@@ -39,7 +39,8 @@ from service.intake import Intake
 from service.runtime import catalog_for, open_store
 from service.settings import Settings, SettingsError
 from service.temporal import embedded_server
-from store.db import create_database, drop_database, normalize_url, sqlite_url
+from store import db
+from store.db import normalize_url
 from store.models import AssessmentRow
 from store.users import actor_of, add_user, issue_token
 from web.auth import User
@@ -171,14 +172,11 @@ async def fresh_database(configured: str | None, folder: Path) -> AsyncIterator[
         parsed = make_url(normalize_url(configured)) if configured else None
     except (ValueError, ArgumentError) as exc:
         raise SystemExit(f"--database-url: {exc}") from None
-    if parsed is None or parsed.get_backend_name() != "postgresql":
-        yield sqlite_url(folder / "coachflow.db")
-        return
-    url, admin = await create_database(configured, "coachflow_bench")
-    try:
+    postgres = parsed is not None and parsed.get_backend_name() == "postgresql"
+    async with db.fresh_database(
+        configured if postgres else None, folder, "coachflow_bench"
+    ) as url:
         yield url
-    finally:
-        await drop_database(admin, url)
 
 
 @dataclass

@@ -90,6 +90,8 @@ async def record_decision(
         values["assigned_lead"] = decision.to.id
     else:
         values.update(status=req.new_status, decided_at=req.decided_at)
+    if req.new_status == "coaching":
+        values["released_at"] = req.decided_at
     if decided is not None:
         values.update(
             score=decided.score,

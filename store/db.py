@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +80,17 @@ async def drop_database(admin: str, url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def fresh_database(postgres_url: str | None, folder: Path, prefix: str) -> AsyncIterator[str]:
+    """A new, empty database: on the PostgreSQL server of `postgres_url`, named `prefix` and
+    dropped after; without one, SQLite in `folder`."""
+    if postgres_url is None:
+        yield sqlite_url(folder / "coachflow.db")
+        return
+    url, admin = await create_database(postgres_url, prefix)
+    try:
+        yield url
+    finally:
+        await drop_database(admin, url)

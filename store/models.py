@@ -156,6 +156,8 @@ class AssessmentRow(Base):
     updated_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     assigned_lead: Mapped[str | None] = mapped_column(String(200))
+    # When its agent may first see it: a lead's approval or override, or the virtual coach.
+    released_at: Mapped[datetime | None]
 
     results: Mapped[list[CriterionResultRow]] = relationship(
         order_by="CriterionResultRow.position", lazy="raise"

@@ -68,6 +68,7 @@ async def test_approve_on_both_servers(any_client, sessions, catalog, task_queue
     }
     row = await assessment_of(sessions, workflow_id)
     assert row.status == "coaching" and row.decided_at is not None
+    assert row.released_at == row.decided_at
     async with sessions() as session:
         decision = (await session.execute(select(DecisionRow))).scalar_one()
     assert (decision.action, decision.lead, decision.assessment_id) == ("approve", "lee", row.id)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from store.db import create_database, drop_database, make_engine, sqlite_url
+from store.db import fresh_database, make_engine
 from store.migrate import alembic_config, upgrade
-from store.models import Base
+from store.models import AssessmentRow, Base, MeasurementEventRow, TicketRow
 
 QUEUE_INDEX = (
     "ix_assessments_queue_visible ON assessments "
@@ -67,7 +68,13 @@ async def _build_queue_index_by_hand(url: str) -> None:
 
 
 async def test_the_migrated_schema_matches_the_models(database_url):
-    assert await _schema(database_url) == ([], "0008")
+    assert await _schema(database_url) == ([], "0009")
+
+
+def _fresh_database(database_url: str, folder: Path):
+    """An empty database of the same kind as the session's, dropped after."""
+    postgres = make_url(database_url).get_backend_name() == "postgresql"
+    return fresh_database(database_url if postgres else None, folder, "coachflow_migrate")
 
 
 async def test_a_queue_index_built_beforehand_is_kept_and_the_upgrade_finishes(
@@ -75,25 +82,97 @@ async def test_a_queue_index_built_beforehand_is_kept_and_the_upgrade_finishes(
 ):
     """A large PostgreSQL site builds 0008's index without blocking writes before it upgrades;
     the upgrade keeps it, and a downgrade and a second upgrade still work."""
-    postgres = make_url(database_url).get_backend_name() == "postgresql"
-    if postgres:
-        url, admin = await create_database(database_url, "coachflow_migrate")
-    else:
-        url = sqlite_url(tmp_path / "migrate.db")
-    try:
+    async with _fresh_database(database_url, tmp_path) as url:
         await asyncio.to_thread(command.upgrade, alembic_config(url), "0007")
         assert "ix_assessments_queue_visible" not in await _assessment_indexes(url)
         await _build_queue_index_by_hand(url)
 
         await upgrade(url)
-        assert await _schema(url) == ([], "0008")
+        assert await _schema(url) == ([], "0009")
 
         await asyncio.to_thread(command.downgrade, alembic_config(url), "0007")
         indexes = await _assessment_indexes(url)
         assert "ix_assessments_queue" in indexes
         assert "ix_assessments_queue_visible" not in indexes
         await upgrade(url)
-        assert await _schema(url) == ([], "0008")
-    finally:
-        if postgres:
-            await drop_database(admin, url)
+        assert await _schema(url) == ([], "0009")
+
+
+async def test_released_at_is_filled_from_each_assessment_s_coaching_start(
+    database_url, tmp_path: Path
+):
+    """0009: an assessment whose coaching started is released then; one whose review window
+    closed undecided never was."""
+    started = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    async with _fresh_database(database_url, tmp_path) as url:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "0008")
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as conn:
+                ticket_id = (
+                    await conn.execute(
+                        insert(TicketRow.__table__).returning(TicketRow.__table__.c.id),
+                        {
+                            "source": "zendesk",
+                            "external_id": "881",
+                            "snapshot": {},
+                            "last_event_at": started,
+                            "updated_at": started,
+                        },
+                    )
+                ).scalar_one()
+                ids = {}
+                for status in ("closed_incomplete", "coaching"):
+                    ids[status] = (
+                        await conn.execute(
+                            insert(AssessmentRow.__table__).returning(AssessmentRow.__table__.c.id),
+                            _assessment_at_0008(ticket_id, status, started),
+                        )
+                    ).scalar_one()
+                await conn.execute(
+                    insert(MeasurementEventRow.__table__),
+                    {
+                        "dedupe_key": "coaching_started:w-coaching",
+                        "kind": "coaching_started",
+                        "occurred_at": started,
+                        "assessment_id": ids["coaching"],
+                        "data": {},
+                    },
+                )
+        finally:
+            await engine.dispose()
+
+        await upgrade(url)
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as conn:
+                released = dict(
+                    (
+                        await conn.execute(select(AssessmentRow.status, AssessmentRow.released_at))
+                    ).all()
+                )
+        finally:
+            await engine.dispose()
+    assert released == {"closed_incomplete": None, "coaching": started}
+
+
+def _assessment_at_0008(ticket_id: int, status: str, at: datetime) -> dict:
+    return {
+        "workflow_id": f"w-{status}",
+        "opportunity_id": "low-csat",
+        "opportunity_version": 1,
+        "rubric_id": "support-core",
+        "rubric_version": 1,
+        "ticket_id": ticket_id,
+        "source": "zendesk",
+        "ticket_external_id": "881",
+        "event_id": f"e-{status}",
+        "event_type": "csat.received",
+        "status": status,
+        "confidence": 0.9,
+        "priority": 0,
+        "flags": [],
+        "summary": "",
+        "created_at": at,
+        "updated_at": at,
+    }

@@ -18,6 +18,8 @@ from tests.factories import make_event
 from tests.helpers import until_drafted
 from tests.lifecycle_helpers import end, refused, rows, until_state
 from tests.people import LEAD, OUTSIDE_LEAD, QA_LEAD, SECOND_LEAD, TRAINEE, lead
+from web.actions import list_visible
+from web.auth import User
 from workflows.coaching import CoachingWorkflow
 
 STEPS = ("review_reminder", "review_escalation", "review_expiry")
@@ -57,7 +59,7 @@ async def drafted(time_skipping_env, sessions, catalog, task_queue, ticket_id):
 
 
 async def test_a_lead_who_never_reviews_is_reminded_escalated_then_expired(
-    drafted, time_skipping_env, sessions
+    drafted, time_skipping_env, sessions, catalog
 ):
     await time_skipping_env.sleep(timedelta(days=3, minutes=1))
     await _until_steps(sessions, {"review_reminder": 1})
@@ -81,6 +83,10 @@ async def test_a_lead_who_never_reviews_is_reminded_escalated_then_expired(
     async with sessions() as session:
         decisions = select(func.count()).select_from(DecisionRow)
         assert (await session.execute(decisions)).scalar_one() == 0
+        # Closed, but no lead released its note: the agent does not see it.
+        assert row.agent_id == TRAINEE.id and row.released_at is None
+        assert await list_visible(session, User(TRAINEE), catalog) == []
+        assert [r.id for r in await list_visible(session, User(LEAD), catalog)] == [row.id]
 
 
 async def test_a_decision_after_the_reminder_stops_the_clock(drafted, time_skipping_env, sessions):

@@ -89,6 +89,7 @@ async def test_a_low_stakes_confident_case_is_coached_without_a_lead(
         assert await rows(sessions, DecisionRow) == []
         (row,) = await rows(sessions, AssessmentRow)
         assert (row.status, row.decided_at) == ("virtual_coach", None)
+        assert row.released_at is not None
         assert [s.audience for s in await rows(sessions, SurveyRow)] == ["trainee"]
         (drafted,) = await measurements(sessions, "assessment_drafted")
         assert drafted.data["virtual_coach"] == TAKEN

@@ -35,8 +35,6 @@ from web.context import WebContext
 from web.errors import problem, send_update
 from workflows.coaching import CoachingWorkflow
 
-RELEASED = ("coaching", "virtual_coach", "closed_complete", "closed_incomplete")
-
 
 def _reviewed_by_groups(catalog: Catalog, groups: list[str]) -> list[str]:
     return [
@@ -53,7 +51,7 @@ def visible(user: User, catalog: Catalog) -> ColumnElement[bool]:
     if actor.role == "admin":
         return AssessmentRow.id.is_not(None)
     if actor.role == "trainee":
-        return (AssessmentRow.agent_id == actor.id) & AssessmentRow.status.in_(RELEASED)
+        return (AssessmentRow.agent_id == actor.id) & AssessmentRow.released_at.is_not(None)
     conditions: list[ColumnElement[bool]] = [
         AssessmentRow.assigned_lead == actor.id,
         AssessmentRow.team.is_(None),

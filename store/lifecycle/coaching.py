@@ -34,7 +34,7 @@ async def start_coaching(
         await session.execute(
             update(AssessmentRow)
             .where(AssessmentRow.id == req.assessment_id)
-            .values(status=req.status, updated_at=req.at)
+            .values(status=req.status, updated_at=req.at, released_at=req.at)
         )
     tasks: list[LearningTaskRow] = []
     events = list(events or [])
