@@ -122,10 +122,9 @@ def _context(
 ) -> dict:
     coached = [r for r in draft.results if r.status == "failed" and r.cause == "agent_behavior"]
     coached_ids = {r.criterion_id for r in coached}
+    # As `domain.plans.task_plans` assigns them: a task naming no criteria always.
     tasks = [
-        t
-        for t in opportunity.learning_tasks
-        if (set(t.if_failed) & coached_ids) or (not t.if_failed and coached_ids)
+        t for t in opportunity.learning_tasks if not t.if_failed or set(t.if_failed) & coached_ids
     ]
     by_id = {c.id: c for c in rubric.criteria}
     return {

@@ -88,3 +88,18 @@ def test_a_stopped_draft_s_note_is_the_one_a_lead_s_approval_releases():
         note
     )
     assert "passed" not in note
+
+
+def test_a_task_that_names_no_criteria_is_suggested_as_it_is_assigned_always():
+    catalog = load_catalog()
+    opportunity = catalog.opportunities["low-csat"]
+    always = opportunity.learning_tasks[0].model_copy(
+        update={"id": "csat-review", "title": "Review your low-CSAT tickets", "if_failed": []}
+    )
+    opportunity = opportunity.model_copy(update={"learning_tasks": [always]})
+    rubric = catalog.rubric_for(opportunity)
+    drafted = draft_event(_late_under_backlog_without_empathy(), catalog)
+    passed = drafted.model_copy(update={"results": [], "process_issues": []})
+    note = render_notes(passed, rubric, opportunity, "generic/35436", "csat.received").coaching_note
+    assert "No coaching points on this ticket" in note
+    assert "Suggested learning\n- Review your low-CSAT tickets (within " in note
