@@ -46,7 +46,7 @@ class DecisionActivities:
 
         async def write(session: AsyncSession) -> RecordedDecision:
             written = await record_decision(session, req, decided)
-            events = [written.event] if written else []
+            events = written.events if written else []
             if req.coaching is None:
                 await append_measurements(session, events)
                 return RecordedDecision(created=written is not None)

@@ -16,6 +16,7 @@ from reporting.model import ConversationChecks, Scope
 from store.metrics_model import SCORECARD_THRESHOLD, ratio
 from store.metrics_sql import COACHED, NON_AGENT_CAUSES, M, count_if, window
 from store.models import AssessmentRow, CriterionResultRow, TicketRow
+from store.process_issues import withdrawn
 from store.sampling import RESOLVED_STATUSES
 
 A, R = AssessmentRow, CriterionResultRow
@@ -81,6 +82,7 @@ async def conversation_checks(
         ).where(
             M.assessment_id.in_(select(scoped.c.id)),
             M.kind.in_(EVENT_KINDS),
+            ~withdrawn(M, until),
             *window(M.occurred_at, None, until),
         )
     )

@@ -14,6 +14,7 @@ from domain.coaching import RecordDecisionRequest
 from store.audit import audit
 from store.measurements import SLICE_COLUMNS, measurement
 from store.models import AssessmentRow, CriterionResultRow, DecisionRow
+from store.process_issues import reconciled
 from store.redacted_text import redacted_for_ticket
 from store.upsert import insert_ignore
 
@@ -27,10 +28,11 @@ _DECIDED_COLUMNS = load_only(
 @dataclass
 class DecisionWritten:
     """What `record_decision` wrote: the assessment row as updated, and the decision's
-    measurement event, left for the caller to append with its own in one statement."""
+    measurement events (the decision, and the process issues it withdraws or files), left for
+    the caller to append with its own in one statement."""
 
     assessment: AssessmentRow
-    event: dict[str, Any]
+    events: list[dict[str, Any]]
 
 
 async def record_decision(
@@ -141,7 +143,10 @@ async def record_decision(
             "review_seconds": (req.decided_at - row.created_at).total_seconds(),
         },
     )
-    return DecisionWritten(assessment=row, event=event)
+    issues = []
+    if decided is not None:
+        issues = await reconciled(session, row, decided.process_issues, request_id, req.decided_at)
+    return DecisionWritten(assessment=row, events=[event, *issues])
 
 
 def queue_order():

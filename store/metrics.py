@@ -69,7 +69,7 @@ async def compute_metrics(
             "criteria": lambda s: overrides_by_criterion(s, where),
             "surveys": lambda s: survey_scores(s, where),
             "counts": lambda s: event_counts(s, where, sliced=is_sliced),
-            "issues": lambda s: process_issue_refs(s, where),
+            "issues": lambda s: process_issue_refs(s, where, until),
             "awaiting": lambda s: scalar(s, awaiting),
         },
     )
@@ -77,7 +77,9 @@ async def compute_metrics(
     card, escalated = got["card"]
     by_cause: dict[str, int] = {}
     gaps: dict[str, dict[str, int]] = {"documentation": {}, "policy": {}}
-    for cause, ref, count in got["issues"]:
+    process_issues = 0
+    for cause, ref, count, issues in got["issues"]:
+        process_issues += issues
         if cause:
             by_cause[cause] = by_cause.get(cause, 0) + count
         if cause in gaps:
@@ -96,7 +98,7 @@ async def compute_metrics(
         override_rate=ratio(n["decision_override"], decided),
         mean_review_hours=decisions.mean_review_hours,
         p50_review_hours=decisions.p50_review_hours,
-        process_issues=n["process_issue"],
+        process_issues=process_issues,
         process_issues_by_cause=by_cause,
         override_rate_by_criterion=got["criteria"],
         override_rate_by_rubric_version=decisions.by_rubric_version,

@@ -29,6 +29,7 @@ from store.metrics_sql import (
     window,
 )
 from store.models import AssessmentRow, CriterionResultRow
+from store.process_issues import standing
 
 QA_SAMPLE_OPPORTUNITY = "weekly-qa-sample"
 A, R = AssessmentRow, CriterionResultRow
@@ -135,13 +136,13 @@ async def sampled_and_escalated(
                 and_(E.kind == "coaching_started", E.data["by"].as_string() == "virtual_coach"),
             ).label("note"),
             flag(
-                E.kind == "process_issue",
+                standing(E, until),
                 and_(
                     E.kind == "decision_dismiss",
                     or_(*(reason.like(f"%{cause}%") for cause in NON_AGENT_CAUSES)),
                 ),
             ).label("exception"),
-            flag(and_(E.kind == "process_issue", E.data["cause"].as_string() == "policy")).label(
+            flag(and_(standing(E, until), E.data["cause"].as_string() == "policy")).label(
                 "policy_issue"
             ),
         )

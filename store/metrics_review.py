@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select, true
@@ -19,11 +20,11 @@ from store.metrics_sql import (
     unindexed,
 )
 from store.models import CriterionResultRow
+from store.process_issues import standing
 
 COUNTED = (
     *DRAFTED,
     *DECISIONS,
-    "process_issue",
     "task_assigned",
     "task_completed",
     "task_incomplete",
@@ -168,22 +169,25 @@ async def overrides_by_criterion(session: AsyncSession, where: list[Any]) -> dic
     return {c: rate(int(overridden.get(c, 0)), int(n)) for c, n in sorted(decided)}
 
 
-async def process_issue_refs(session: AsyncSession, where: list[Any]) -> list[tuple]:
-    """(cause, ref, assessments) of the window's process issues: the number of assessments
-    with an issue of that cause naming that ref (several criteria failing for one stale
-    article are one gap)."""
+async def process_issue_refs(
+    session: AsyncSession, where: list[Any], until: datetime | None
+) -> list[tuple]:
+    """(cause, ref, assessments, issues) of the window's standing process issues (those no
+    decision before `until` withdrew): the number of assessments with an issue of that cause
+    naming that ref (several criteria failing for one stale article are one gap), and of
+    issues."""
     issues = (
         select(
             M.data["cause"].as_string().label("cause"),
             M.data["ref"].as_string().label("ref"),
             M.assessment_id,
         )
-        .where(M.kind == "process_issue", *where)
+        .where(standing(M, until), *where)
         .subquery()
     )
     assessments = func.count(issues.c.assessment_id.distinct())
     rows = await session.execute(
-        select(issues.c.cause, issues.c.ref, assessments)
+        select(issues.c.cause, issues.c.ref, assessments, func.count())
         .group_by(issues.c.cause, issues.c.ref)
         .order_by(assessments.desc(), issues.c.cause, issues.c.ref)
     )

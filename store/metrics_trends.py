@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.metrics_model import MetricsSlice, QuestionScore, TrendBy, TrendRow
 from store.metrics_sql import M, json_pairs, number, sliced, week_start, window
 from store.models import AssessmentRow, CriterionResultRow
+from store.process_issues import standing
 
 
 async def survey_scores(
@@ -75,7 +76,8 @@ async def trends(
       dismissed ones aside;
     - policy, kb_article: the assessments drafted in the week with a process issue of cause
       policy or documentation, by the policy or help-centre article it names (None when it
-      names none), as the gaps count them.
+      names none), as the gaps count them; an issue a lead's decision files, in the week of
+      the decision.
     """
     if by in TREND_CAUSES:
         week = week_start(M.occurred_at)
@@ -83,7 +85,7 @@ async def trends(
         issues = (
             select(week.label("week"), key.label("key"), M.assessment_id.label("unit"))
             .where(
-                M.kind == "process_issue",
+                standing(M, until),
                 M.data["cause"].as_string() == TREND_CAUSES[by],
                 *window(M.occurred_at, since, until),
                 *sliced(M, slice),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from domain.coaching import LeadDecision
 from domain.events import TicketEvent
 from service.intake import Intake
-from store.metrics import MetricsSlice, compute_metrics
+from store.metrics import MetricsSlice, compute_metrics, trends
 from store.models import MeasurementEventRow
 from tests.factories import make_event
 from tests.helpers import assessment_of, until_drafted
@@ -130,3 +130,63 @@ async def test_csat_after_coaching_is_logged_once_against_the_latest_coaching(
     assert logged.data["score"] == 4 and logged.data["score_5"] == 4.0
     assert logged.data["ticket"] == f"{ticket_id}-b"
     assert logged.data["days_after"] == 2.0
+
+
+async def test_an_override_withdraws_the_process_issues_the_lead_takes_back_and_files_its_own(
+    intake, worker, sessions, ticket_id
+):
+    """The stale article's three documentation failures: the lead puts two back to the agent
+    and the third down to staffing, so the documentation gap is gone from the metrics and the
+    trends from the decision on, and a staffing issue stands in its place."""
+    agent = f"agent-{ticket_id}"
+    raw = json.loads(STALE_KB.read_text().replace('"a-102"', json.dumps(agent)))["event"]
+    raw["event_id"] = f"stale-{ticket_id}"
+    raw["ticket"]["id"] = ticket_id
+    workflow_id = await _drafted(intake, TicketEvent.model_validate(raw))
+    mine = MetricsSlice(agent=agent)
+    async with sessions() as session:
+        drafted = await compute_metrics(session, slice=mine)
+        weeks = await trends(session, "kb_article", slice=mine)
+    assert [(w.key, w.count) for w in weeks] == [("kb-1180", 1)]
+    assert drafted.process_issues == 3
+    assert drafted.process_issues_by_cause == {"documentation": 1}
+    assert drafted.documentation_gaps == {"kb-1180": 1}
+
+    handle = intake.client.get_workflow_handle(workflow_id)
+    decision = LeadDecision(
+        action="override",
+        by=LEAD,
+        reason="the article was current for two of them",
+        causes={
+            "current_kb": "agent_behavior",
+            "resolution_time": "agent_behavior",
+            "resolution_confirmed": "staffing",
+        },
+    )
+    # The same update again (a client's retry) is the decision already applied.
+    for _ in range(2):
+        await handle.execute_update(CoachingWorkflow.decide, decision, id=f"decide-{ticket_id}")
+
+    events = await _events(sessions, workflow_id)
+    withdrawn = [e for e in events if e.kind == "process_issue_withdrawn"]
+    assert sorted(e.data["criterion_id"] for e in withdrawn) == [
+        "current_kb",
+        "resolution_confirmed",
+        "resolution_time",
+    ]
+    issues = {e.id: e for e in events if e.kind == "process_issue"}
+    assert {e.data["issue_id"] for e in withdrawn} < set(issues)
+    assert all(e.kb_article == "kb-1180" for e in withdrawn)
+    filed = [e for e in issues.values() if e.data["cause"] == "staffing"]
+    assert [e.data["criterion_id"] for e in filed] == ["resolution_confirmed"]
+
+    decided_at = (await assessment_of(sessions, workflow_id)).decided_at
+    async with sessions() as session:
+        decided = await compute_metrics(session, slice=mine)
+        before = await compute_metrics(session, until=decided_at, slice=mine)
+        weeks = await trends(session, "kb_article", slice=mine)
+    assert decided.process_issues == 1
+    assert decided.process_issues_by_cause == {"staffing": 1}
+    assert decided.documentation_gaps == {}
+    assert weeks == []
+    assert before.documentation_gaps == {"kb-1180": 1} and before.process_issues == 3
