@@ -557,7 +557,7 @@ async def test_tasks_and_skills(http, tokens, coaching, sessions):
     assert (await call(http, "GET", "/api/me/skills", tokens["a-99"])).json() == []
 
 
-async def test_a_trainee_reaching_for_another_trainees_task_is_403_and_nothing_changes(
+async def test_reaching_for_a_trainees_task_is_404_unseen_403_seen_and_nothing_changes(
     http, tokens, coaching, sessions, dev_client
 ):
     (task,) = (await call(http, "GET", "/api/me/tasks", tokens["a-17"])).json()
@@ -568,9 +568,13 @@ async def test_a_trainee_reaching_for_another_trainees_task_is_403_and_nothing_c
         await accepted_updates(dev_client, workflow_id),
         await handle.query(CoachingWorkflow.state),
     )
-    for name in ("a-99", "lee", "ada"):
+    for name, status, error, field in (
+        ("a-99", 404, "NotFound", "id"),
+        ("lee", 403, "Forbidden", "by"),
+        ("ada", 403, "Forbidden", "by"),
+    ):
         response = await call(http, "POST", f"/api/tasks/{task['id']}/complete", tokens[name])
-        refused(response, 403, "Forbidden", "by")
+        refused(response, status, error, field)
     after = (
         await counts(sessions),
         await accepted_updates(dev_client, workflow_id),
@@ -613,8 +617,8 @@ async def test_surveys(http, tokens, coaching):
     refused(await call(http, "POST", path, tokens["a-17"], json={}), 422, field="answers")
     refused(
         await call(http, "POST", path, tokens["a-99"], json={"answers": TRAINEE_ANSWERS}),
-        403,
-        "Forbidden",
+        404,
+        "NotFound",
     )
     refused(
         await call(http, "POST", path, tokens["lee"], json={"answers": TRAINEE_ANSWERS}),

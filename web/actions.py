@@ -150,11 +150,44 @@ async def _assessment_for(session: AsyncSession, assessment_id: int) -> Assessme
     return await _row_of(session, AssessmentRow, assessment_id, "assessment")
 
 
+async def _owned(
+    session: AsyncSession,
+    user: User,
+    catalog: Catalog,
+    model: Any,
+    row_id: int,
+    label: str,
+    owner: str,
+) -> Any:
+    """The caller's own task or survey. Another's is 404, as a missing one, unless the caller
+    may see its assessment; then 403."""
+    row = await session.get(model, row_id)
+    seen = row is not None and (
+        getattr(row, owner) == user.name
+        or await session.scalar(
+            select(AssessmentRow.id).where(
+                AssessmentRow.id == row.assessment_id, visible(user, catalog)
+            )
+        )
+    )
+    if not seen:
+        raise problem(404, "NotFound", f"id: no {label} {row_id}")
+    if getattr(row, owner) != user.name:
+        raise problem(403, "Forbidden", f"by: {label} {row_id} is someone else's")
+    return row
+
+
+async def owned_survey(
+    session: AsyncSession, user: User, catalog: Catalog, survey_id: int
+) -> SurveyRow:
+    return await _owned(session, user, catalog, SurveyRow, survey_id, "survey", "respondent_id")
+
+
 async def complete_task(context: WebContext, user: User, task_id: int) -> TaskView:
     async with context.sessions() as session:
-        task = await _row_of(session, LearningTaskRow, task_id, "task")
-        if task.trainee_id != user.name:
-            raise problem(403, "Forbidden", f"by: task {task_id} belongs to another trainee")
+        task = await _owned(
+            session, user, context.catalog, LearningTaskRow, task_id, "task", "trainee_id"
+        )
         row = await _assessment_for(session, task.assessment_id)
     return await send_update(
         context.client,
@@ -168,9 +201,7 @@ async def answer_survey(
     context: WebContext, user: User, survey_id: int, answers: dict[str, Any]
 ) -> SurveyView:
     async with context.sessions() as session:
-        survey = await _row_of(session, SurveyRow, survey_id, "survey")
-        if survey.respondent_id != user.name:
-            raise problem(403, "Forbidden", f"by: survey {survey_id} is for someone else")
+        survey = await owned_survey(session, user, context.catalog, survey_id)
         row = await _assessment_for(session, survey.assessment_id)
     return await send_update(
         context.client,

@@ -7,7 +7,8 @@ and skills are their own.
 
 The table is checked against the app's routes: a route without rows fails the test, as does a
 row for a route that is gone, and a route that takes a record id needs rows for an own, another's
-and a missing record. An assessment the caller may not see answers exactly as a missing one.
+and a missing record. An assessment the caller may not see answers exactly as a missing one, and
+so do its tasks and surveys; another's that the caller may see is 403.
 
 The world (matrix_support.build_world): A and A2 are a-17's (team tier1), decided by lee; B is
 a-99's (tier2), decided by olga; P, P2 (a-17) and Q (a-99) await review. The rows run top to
@@ -121,18 +122,18 @@ TABLE = [
     row("GET", "/api/me/tasks", "-", 401, 200, 200, 200, 200, 200),
     row("GET", "/api/me/surveys", "-", 401, 200, 200, 200, 200, 200),
     row("GET", "/api/me/skills", "-", 401, 200, 200, 200, 200, 200),
-    row("POST", "/api/tasks/{task_id}/complete", "own", 401, 403, 403, 403, 403, 200,
+    row("POST", "/api/tasks/{task_id}/complete", "own", 401, 403, 404, 403, 403, 200,
         args={"task_id": "task_A"}),
-    row("POST", "/api/tasks/{task_id}/complete", "others'", 401, 403, 403, 403, 403, 403,
+    row("POST", "/api/tasks/{task_id}/complete", "others'", 401, 403, 403, 403, 404, 404,
         args={"task_id": "task_B"}),
     row("POST", "/api/tasks/{task_id}/complete", "missing", 401, 404, 404, 404, 404, 404,
         args={"task_id": "missing"}),
-    row("POST", "/api/surveys/{survey_id}/response", "own", 401, 403, 403, 403, 403, 200,
+    row("POST", "/api/surveys/{survey_id}/response", "own", 401, 403, 404, 403, 403, 200,
         args={"survey_id": "trainee_survey_A"}, json=TRAINEE_ANSWERS),
-    row("POST", "/api/surveys/{survey_id}/response", "others'", 401, 403, 403, 403, 403, 403,
+    row("POST", "/api/surveys/{survey_id}/response", "others'", 401, 403, 403, 403, 404, 404,
         args={"survey_id": "trainee_survey_B"}, json=TRAINEE_ANSWERS),
     row("POST", "/api/surveys/{survey_id}/response", "others' (olga's)", 401, 403, 200, 403,
-        403, 403, args={"survey_id": "coach_survey_B"}, json=COACH_ANSWERS),
+        404, 404, args={"survey_id": "coach_survey_B"}, json=COACH_ANSWERS),
     row("POST", "/api/surveys/{survey_id}/response", "missing", 401, 404, 404, 404, 404, 404,
         args={"survey_id": "missing"}, json=TRAINEE_ANSWERS),
     # Metrics and administration.
@@ -180,15 +181,15 @@ TABLE = [
     page("POST", f"{PAGE}/resolve", "missing", 303, 403, 404, 404, 404, 403,
          args=M, form={"resolution": "upheld"}),
     page("GET", "/me", "-", 303, 403, 403, 403, 403, 200),
-    page("POST", "/tasks/{task_id}/complete", "own", 303, 403, 403, 403, 403, 303,
+    page("POST", "/tasks/{task_id}/complete", "own", 303, 403, 404, 403, 403, 303,
          args={"task_id": "task_A2"}),
-    page("POST", "/tasks/{task_id}/complete", "others'", 303, 403, 403, 403, 403, 403,
+    page("POST", "/tasks/{task_id}/complete", "others'", 303, 403, 403, 403, 404, 404,
          args={"task_id": "task_B2"}),
     page("POST", "/tasks/{task_id}/complete", "missing", 303, 404, 404, 404, 404, 404,
          args={"task_id": "missing"}),
-    page("POST", "/surveys/{survey_id}/answer", "own (lee's)", 303, 404, 404, 404, 303, 404,
+    page("POST", "/surveys/{survey_id}/answer", "own (lee's)", 303, 403, 404, 403, 303, 403,
          args={"survey_id": "coach_survey_A"}, form=COACH_FORM, last="lee"),
-    page("POST", "/surveys/{survey_id}/answer", "others'", 303, 404, 404, 404, 404, 404,
+    page("POST", "/surveys/{survey_id}/answer", "others'", 303, 403, 403, 403, 404, 404,
          args={"survey_id": "trainee_survey_B"}, form=COACH_FORM),
     page("POST", "/surveys/{survey_id}/answer", "missing", 303, 404, 404, 404, 404, 404,
          args={"survey_id": "missing"}, form=COACH_FORM),

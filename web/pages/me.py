@@ -9,11 +9,9 @@ from collections.abc import Awaitable
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from store.lifecycle import lifecycle_of, skills_of, surveys_for, tasks_for
-from store.models import SurveyRow
-from web.actions import answer_survey, complete_task, list_visible, respond
+from web.actions import answer_survey, complete_task, list_visible, owned_survey, respond
 from web.auth import User
 from web.context import Context, WebContext
 from web.errors import problem
@@ -112,11 +110,7 @@ async def complete_form(request: Request, context: Context, user: PageUser, task
 
 async def _answer(context: WebContext, user: User, survey_id: int, form) -> None:
     async with context.sessions() as session:
-        survey = (
-            await session.execute(select(SurveyRow).where(SurveyRow.id == survey_id))
-        ).scalar_one_or_none()
-    if survey is None or survey.respondent_id != user.name:
-        raise problem(404, "NotFound", f"id: no survey {survey_id} for you")
+        survey = await owned_survey(session, user, context.catalog, survey_id)
     template = context.catalog.surveys.get(survey.template_id)
     if template is None:
         raise problem(409, "WrongState", f"survey {survey_id}: its template is not loaded")
