@@ -86,7 +86,14 @@ def phones(text: str, digits: Digits) -> Iterator[Candidate]:
     if digits.total >= 7:
         starts = with_leads(text, digits.starts, lambda ch: ch in "+(", 2)
         for start, end in phone_candidates(text, _past_paren_before_plus(text, starts)):
-            yield start, end, "[PHONE]"
+            yield _with_spaced_plus(text, start), end, "[PHONE]"
+
+
+def _with_spaced_plus(text: str, start: int) -> int:
+    """A number written "+ 44 20 7946 0958" opens at its `+`, so no stray `+` is left."""
+    if text[max(start - 2, 0) : start] == "+ " and (start == 2 or not text[start - 3].isalnum()):
+        return start - 2
+    return start
 
 
 def _past_paren_before_plus(text: str, starts: Iterator[int]) -> Iterator[int]:

@@ -268,6 +268,9 @@ def test_email(text, expected):
     ("text", "expected"),
     [
         ("call +44 20 7946 0958 or (415) 555-0199", "call [PHONE] or [PHONE]"),
+        ("ring + 44 20 7946 0958 or +1 415 555 0199", "ring [PHONE] or [PHONE]"),
+        ("+ 44 20 7946 0958 is my line", "[PHONE] is my line"),
+        ("page 3+ 44 20 7946 0958 (ring)", "page 3+ [PHONE] (ring)"),
         ("mobile 07700 900123, Berlin +49 30 901820", "mobile [PHONE], Berlin [PHONE]"),
         ("order 4155550199 shipped", "order 4155550199 shipped"),
         ("ticket #4155550199", "ticket #4155550199"),
