@@ -3,8 +3,11 @@
 The web app and every worker load the same folders, and an admin's change reaches the
 process that made it at once. The others notice it here: at most once per `interval` a
 process lists the folders' YAML files and the rubrics' note templates (name, size,
-modification time, inode), and when anything differs it loads the catalog again. The editor
-writes by renaming a finished file into place, so a reload never sees half a file.
+modification time, inode), and when anything differs and has stayed so since the check
+before, it loads the catalog again. The editor writes by renaming a finished file into place,
+so it never shows half a file; a file written in place by hand or by a deployment tool may,
+and waiting for the folders to hold still keeps a half-written definition, which may well
+parse, out of the catalog.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ class LiveCatalog:
         self.folders = folders
         self._catalog = catalog
         self._seen = seen
+        self._changing: Fingerprint | None = None
         self._interval = interval
         self._clock = clock
         self._next_check = clock() + interval
@@ -95,14 +99,21 @@ class LiveCatalog:
         return cls(None, catalog)
 
     def current(self) -> Catalog:
+        """The catalog, loaded again when the folders changed and have held still for one
+        check since: a change is in use one to two intervals after it is made."""
         if self.folders is None:
             return self._catalog
         now = self._clock()
         if now < self._next_check:
             return self._catalog
         self._next_check = now + self._interval
-        if fingerprint(self.folders) != self._seen:
+        found = fingerprint(self.folders)
+        if found == self._seen:
+            self._changing = None
+        elif found == self._changing:
             self.reload()
+        else:
+            self._changing = found
         return self._catalog
 
     def reload(self, folders: Folders | None = None) -> Catalog:
@@ -115,6 +126,6 @@ class LiveCatalog:
         seen = fingerprint(folders)
         self._catalog = folders.load()
         if self.folders is not None:
-            self._seen = seen
+            self._seen, self._changing = seen, None
             self._next_check = self._clock() + self._interval
         return self._catalog

@@ -382,16 +382,27 @@ async def test_a_change_reaches_another_app_on_the_same_folders(
         added = await put(api, "opportunities", "any-csat", ANY_CSAT, tokens["ada"])
         assert added.status_code == 200, added.text
 
+        await _until_listed(elsewhere, tokens, lambda ids: "any-csat" in ids)
         after = await _post_event(elsewhere, tokens, f"t{uuid.uuid4().hex[:12]}")
         assert sorted(after["matched"]) == ["any-csat", "low-csat"]
         for workflow_id in after["started"]:
             await until_drafted(dev_client, workflow_id)
-        listed = await elsewhere.get("/api/admin/definitions", headers=bearer(tokens["ada"]))
-        assert "any-csat" in {o["id"] for o in listed.json()["opportunities"]}
 
         (folders[0] / "any-csat.yaml").unlink()
+        await _until_listed(elsewhere, tokens, lambda ids: "any-csat" not in ids)
         gone = await _post_event(elsewhere, tokens, f"t{uuid.uuid4().hex[:12]}")
         assert gone["matched"] == ["low-csat"]
+
+
+async def _until_listed(client, tokens, seen) -> None:
+    """Until the app's opportunities satisfy `seen`: a change elsewhere is loaded once the
+    folders have held still for one more look."""
+    for _ in range(100):
+        listed = await client.get("/api/admin/definitions", headers=bearer(tokens["ada"]))
+        if seen({o["id"] for o in listed.json()["opportunities"]}):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the other app still lists {listed.json()['opportunities']}")
 
 
 def _csrf(html: str) -> str:

@@ -30,6 +30,13 @@ def folders(tmp_path: Path) -> Folders:
     return Folders(opportunities, rubrics, surveys, writable=frozenset())
 
 
+def settled(live: LiveCatalog):
+    """The catalog at the second check after a change (with interval 0), when the folders
+    have held still since the first."""
+    live.current()
+    return live.current()
+
+
 def written_elsewhere(path: Path, text: str) -> None:
     """As the editor writes: a finished file renamed into place."""
     temporary = path.with_name(f".{path.name}.tmp")
@@ -48,6 +55,8 @@ def test_a_new_file_is_seen_once_the_interval_has_passed(folders):
     assert live.current() is loaded
 
     clock.now += 0.6
+    assert live.current() is loaded, "a change is loaded once it has held still for a check"
+    clock.now += 1.0
     reloaded = live.current()
     assert "any-csat" in reloaded.opportunities
     assert reloaded.opportunities.keys() == load_catalog(*_paths(folders)).opportunities.keys()
@@ -68,15 +77,43 @@ def test_an_edit_a_removal_and_a_broken_file_are_each_noticed(folders):
     low_csat = folders.opportunities / "low-csat.yaml"
 
     edit(low_csat, "version: 1", "version: 2")
-    assert live.current().opportunities["low-csat"].version == 2
+    assert settled(live).opportunities["low-csat"].version == 2
 
     (folders.opportunities / "reassignment.yaml").unlink()
-    assert "reassignment" not in live.current().opportunities
+    assert "reassignment" not in settled(live).opportunities
 
     written_elsewhere(folders.opportunities / "broken.yaml", "id: broken\nwhen: [\n")
-    broken = live.current()
+    broken = settled(live)
     assert any("broken.yaml" in str(p) for p in broken.problems)
     assert broken.opportunities["low-csat"].version == 2
+
+
+def test_a_file_written_in_place_is_loaded_only_once_it_holds_still(folders):
+    """A hand edit seen half-written, though what was written so far parses, never becomes
+    the catalog; the finished file does, once unchanged for a check."""
+    clock = Clock()
+    live = LiveCatalog.load(folders, interval=1.0, clock=clock)
+    loaded = live.current()
+    path = folders.opportunities / "any-csat.yaml"
+    head = ANY_CSAT.split("review:")[0]
+    assert head != ANY_CSAT and "when:" in head
+    path.write_text(head)
+    assert "any-csat" in load_catalog(*_paths(folders)).opportunities, "the half parses"
+
+    clock.now += 1.0
+    assert live.current() is loaded
+    path.write_text(ANY_CSAT)
+    clock.now += 1.0
+    assert live.current() is loaded
+    clock.now += 1.0
+    finished = live.current()
+    assert finished.opportunities["any-csat"].review.escalate_to
+    assert (
+        finished.opportunities["any-csat"]
+        == load_catalog(*_paths(folders)).opportunities["any-csat"]
+    )
+    clock.now += 1.0
+    assert live.current() is finished
 
 
 def test_a_change_of_the_same_size_within_the_same_tick_is_still_seen(folders):
@@ -98,16 +135,16 @@ def test_a_rubric_s_note_template_changed_or_added_in_a_subfolder_is_seen(folder
         "criteria:",
         "templates: {coaching_note: notes/note.md.j2}\ncriteria:",
     )
-    assert "support-core@1" not in live.current().rubrics
-    assert any("notes/note.md.j2" in str(p) for p in live.current().problems)
+    assert "support-core@1" not in settled(live).rubrics
+    assert any("notes/note.md.j2" in str(p) for p in settled(live).problems)
 
     (folders.rubrics / "notes").mkdir()
     written_elsewhere(folders.rubrics / "notes" / "note.md.j2", "First note\n")
-    rubric = live.current().rubrics["support-core@1"]
+    rubric = settled(live).rubrics["support-core@1"]
     assert rubric.template_sources["coaching_note"] == "First note\n"
 
     written_elsewhere(folders.rubrics / "notes" / "note.md.j2", "Second note\n")
-    rubric = live.current().rubrics["support-core@1"]
+    rubric = settled(live).rubrics["support-core@1"]
     assert rubric.template_sources["coaching_note"] == "Second note\n"
 
 
@@ -129,11 +166,11 @@ def test_a_fixed_catalog_ignores_the_folders(folders):
 def test_a_missing_folder_is_a_problem_until_it_appears(tmp_path, folders):
     missing = Folders(tmp_path / "nowhere", folders.rubrics, folders.surveys)
     live = LiveCatalog.load(missing, interval=0)
-    assert any("does not exist" in str(p) for p in live.current().problems)
+    assert any("does not exist" in str(p) for p in settled(live).problems)
     (tmp_path / "nowhere").mkdir()
     written_elsewhere(tmp_path / "nowhere" / "any-csat.yaml", ANY_CSAT)
-    assert "any-csat" in live.current().opportunities
-    assert not live.current().problems
+    assert "any-csat" in settled(live).opportunities
+    assert not settled(live).problems
 
 
 def test_a_worker_s_qa_sample_follows_the_configured_folders(folders, monkeypatch):
