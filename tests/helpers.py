@@ -4,14 +4,20 @@ sooner."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage
+from temporalio.api.enums.v1 import TaskQueueType, UpdateWorkflowExecutionLifecycleStage
+from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.update.v1 import UpdateRef, WaitPolicy
-from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
+from temporalio.api.workflowservice.v1 import (
+    DescribeTaskQueueRequest,
+    PollWorkflowExecutionUpdateRequest,
+)
 from temporalio.client import (
     Client,
     Interceptor,
@@ -70,6 +76,45 @@ async def until_update_admitted(
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
             await asyncio.sleep(0.01)
+
+
+_TRANSIENT = (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE)
+
+
+async def until_polling(
+    client: Client,
+    task_queue: str,
+    pid: int,
+    alive: Callable[[], bool],
+    log_tail: Callable[[], str],
+    seconds: float = 30,
+) -> None:
+    """Until the worker process `pid` polls the workflow task queue (a worker's identity starts
+    with its pid). A describe call the dev server fails now and then with "operation was
+    canceled" is asked again; the deadline is kept by the loop, never by cancelling a call, and
+    a worker that dies or never polls fails with its log."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    deadline = time.monotonic() + seconds
+    failure = ""
+    while time.monotonic() < deadline:
+        assert alive(), f"worker {pid} exited:\n{log_tail()}"
+        try:
+            described = await client.workflow_service.describe_task_queue(
+                request, timeout=timedelta(seconds=5)
+            )
+        except RPCError as err:
+            if err.status not in _TRANSIENT:
+                raise
+            failure = f" (last describe: {err.status.name} {err.message})"
+        else:
+            if any(p.identity.startswith(f"{pid}@") for p in described.pollers):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"worker {pid} not polling after {seconds} s{failure}:\n{log_tail()}")
 
 
 class _ShortWorkflowTasks(Interceptor):

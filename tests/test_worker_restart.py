@@ -18,11 +18,8 @@ from sqlalchemy import func, select, text, update
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import (
     PendingWorkflowTaskState,
-    TaskQueueType,
 )
-from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
-    DescribeTaskQueueRequest,
     DescribeWorkflowExecutionRequest,
     ResetStickyTaskQueueRequest,
 )
@@ -48,7 +45,12 @@ from store.models import (
     SurveyRow,
 )
 from tests.factories import make_event
-from tests.helpers import until_drafted, until_update_admitted, with_short_workflow_tasks
+from tests.helpers import (
+    until_drafted,
+    until_polling,
+    until_update_admitted,
+    with_short_workflow_tasks,
+)
 from tests.people import LEAD, TRAINEE, lead
 from workflows.coaching import CoachingWorkflow
 
@@ -182,7 +184,13 @@ class _Workers:
 
     async def start(self) -> None:
         self.process = _spawn_worker(self.client, self.database_url, self.task_queue, self.log)
-        await self._until_polling(self.process)
+        await until_polling(
+            self.client,
+            self.task_queue,
+            self.process.pid,
+            lambda: self.process is not None and self.process.poll() is None,
+            self._tail,
+        )
 
     async def kill(self) -> None:
         assert self.process is not None and self.process.poll() is None, self._tail()
@@ -209,21 +217,6 @@ class _Workers:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
-
-    async def _until_polling(self, process: subprocess.Popen, seconds: float = 30) -> None:
-        """Until this process polls the workflow task queue (its identity starts with its pid)."""
-        request = DescribeTaskQueueRequest(
-            namespace=self.client.namespace,
-            task_queue=TaskQueue(name=self.task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-        async with asyncio.timeout(seconds):
-            while True:
-                assert process.poll() is None, self._tail()
-                described = await self.client.workflow_service.describe_task_queue(request)
-                if any(p.identity.startswith(f"{process.pid}@") for p in described.pollers):
-                    return
-                await asyncio.sleep(0.05)
 
     def _tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""

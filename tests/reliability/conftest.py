@@ -23,10 +23,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
-    DescribeTaskQueueRequest,
     ResetStickyTaskQueueRequest,
 )
 from temporalio.client import (
@@ -39,7 +36,7 @@ from examples.demo_tickets import generate
 from opportunities.catalog import Catalog
 from service.settings import Settings
 from store.users import add_user, issue_token
-from tests.helpers import with_short_workflow_tasks
+from tests.helpers import until_polling, with_short_workflow_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAMS = ["tier1", "tier2", "new-hires"]
@@ -332,7 +329,13 @@ class WorkerProcess:
                 stdout=out,
                 stderr=out,
             )
-        await self._until_polling(self.process)
+        await until_polling(
+            self.client,
+            self.task_queue,
+            self.process.pid,
+            lambda: self.process is not None and self.process.returncode is None,
+            self.tail,
+        )
 
     async def kill(self, workflow_ids: Iterable[str]) -> None:
         process = self.process
@@ -361,21 +364,6 @@ class WorkerProcess:
         if self.process is not None and self.process.returncode is None:
             self.process.kill()
             await asyncio.wait_for(self.process.wait(), 10)
-
-    async def _until_polling(self, process: asyncio.subprocess.Process, seconds: float = 30):
-        """Until this process polls the workflow task queue (its identity starts with its pid)."""
-        request = DescribeTaskQueueRequest(
-            namespace=self.client.namespace,
-            task_queue=TaskQueue(name=self.task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-        async with asyncio.timeout(seconds):
-            while True:
-                assert process.returncode is None, self.tail()
-                described = await self.client.workflow_service.describe_task_queue(request)
-                if any(p.identity.startswith(f"{process.pid}@") for p in described.pollers):
-                    return
-                await asyncio.sleep(0.05)
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
