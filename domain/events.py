@@ -106,6 +106,13 @@ class Ticket(Strict):
     escalations: list[Escalation] = Field(default_factory=list, max_length=200)
 
 
+class StoredTicket(Ticket):
+    """A ticket as stored: its thread is every message its events brought, so it may be longer
+    than one event may carry."""
+
+    messages: list[Message] = Field(default_factory=list)
+
+
 class Change(Strict):
     field: str = Field(min_length=1, max_length=100)
     # `from` is a Python keyword; the wire name stays `from`.

@@ -45,10 +45,24 @@ class Expression:
         try:
             result = self.program.execute(context)
         except Exception as exc:
-            raise ExpressionError(_first_line(exc)) from None
+            raise ExpressionError(_definition_text_only(_first_line(exc), self.source)) from None
         if not isinstance(result, bool):
             raise ExpressionError(f"evaluated to {type(result).__name__}, not true/false")
         return result
+
+
+_QUOTED = re.compile(r"'((?:\\.|[^'\\])*)'|\"((?:\\.|[^\"\\])*)\"")
+
+
+def _definition_text_only(message: str, source: str) -> str:
+    """The library's message may quote the event's values (`duration()` quotes the string it
+    could not parse); a quoted text the expression does not itself hold becomes '…'."""
+
+    def keep_or_hide(match: re.Match) -> str:
+        quoted = match.group(1) if match.group(1) is not None else match.group(2)
+        return match.group(0) if quoted in source else "'…'"
+
+    return _QUOTED.sub(keep_or_hide, message)
 
 
 def _first_line(exc: BaseException) -> str:

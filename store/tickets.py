@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.events import Message, Ticket, TicketEvent
+from domain.errors import field_errors
+from domain.events import Message, StoredTicket, Ticket, TicketEvent
 from store.csat_events import record_csat_after_coaching
 from store.models import EventRow, MessageRow, TicketRow
 from store.upsert import dialect_of, insert_ignore, insert_in
@@ -163,14 +165,26 @@ def _thread_load() -> Any:
     )
 
 
-async def load_ticket(session: AsyncSession, source: str, external_id: str) -> Ticket | None:
+class StoredTicketInvalid(Exception):
+    """A stored ticket that no longer validates; names the fields, never their values."""
+
+
+async def load_ticket(session: AsyncSession, source: str, external_id: str) -> StoredTicket | None:
     row = (
         await session.execute(_ticket_load(), {"source": source, "external_id": external_id})
     ).one_or_none()
     if row is None:
         return None
     messages = await session.execute(_thread_load(), {"ticket_id": row.id})
-    return Ticket.model_validate(
+    try:
+        return _stored_ticket(row, messages)
+    except ValidationError as exc:
+        problems = "; ".join(str(e) for e in field_errors(exc))
+        raise StoredTicketInvalid(f"stored ticket {source}/{external_id}: {problems}") from None
+
+
+def _stored_ticket(row: Any, messages: Any) -> StoredTicket:
+    return StoredTicket.model_validate(
         {
             **row.snapshot,
             "id": row.external_id,

@@ -84,3 +84,23 @@ async def test_a_retried_save_finds_its_row_and_writes_nothing_twice(sessions, c
         (r.criterion_id, i) for i, r in enumerate(draft.results)
     ]
     assert kinds == Counter(assessment_drafted=1, process_issue=len(draft.process_issues))
+
+
+async def test_a_ticket_whose_stored_thread_outgrew_one_event_is_drafted(sessions, catalog):
+    """2,000 messages in one event and one more in the next: the draft reads all 2,001."""
+
+    def message(i: int) -> dict:
+        role = "agent" if i % 2 else "customer"
+        author = {"id": "a-17" if i % 2 else "c-9", "role": role}
+        return {"id": f"m{i}", "author": author, "body": f"Message {i}, call +1 415 555 0142."}
+
+    first = make_event(**{"ticket.messages": [message(i) for i in range(2000)]})
+    later = make_event(**{"event_id": "evt-2", "ticket.messages": [message(2000)]})
+    for stored in (first, later):
+        async with sessions() as session, session.begin():
+            await upsert_event(session, stored)
+    result = await ActivityEnvironment().run(
+        DraftingActivities(sessions).draft_assessment, request_for(later, catalog, "low-csat")
+    )
+    assert result.status == "awaiting_review", result.stop_reason
+    assert result.trainee.id == "a-17"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import cel
+import pytest
 from sqlalchemy import func, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from domain.events import TicketEvent
+from domain.expressions import ExpressionError, compile_expression
 from opportunities.matcher import match_event, sample_draw
 from service.intake import Intake
 from store.models import AssessmentRow, WorkflowStartRow
@@ -213,3 +216,21 @@ def test_a_context_holds_only_the_variables_its_conditions_name():
     event = make_event()
     assert set(event_context(event, frozenset({"agent"}), frozenset({"ticket"}))) == {"ticket"}
     assert set(event_context(event)) == {"event", "ticket", "change"}
+
+
+def test_a_condition_that_fails_on_an_event_quotes_the_definition_never_the_event():
+    """The CEL library quotes what it could not parse; a condition error reaches the intake
+    result, the QA sample's record and the CLI, so the event's values are left out of it."""
+    probe = {"ticket": {"subject": "2h", "csat": {"score": 2}}}
+    cases = {
+        'duration(ticket.subject) > duration("1h")': "Function 'duration' error:",
+        "ticket.subject.matches(ticket.subject)": "'…' not a valid regex",
+        "ticket.csat.score < 3": "no such field 'score'",
+    }
+    event = {"ticket": {"subject": "jane.doe@example.com (", "csat": {}}}
+    for source, expected in cases.items():
+        expression = compile_expression(source, ("ticket",), probe)
+        with pytest.raises(ExpressionError) as raised:
+            expression.evaluate(cel.Context(event))
+        assert expected in str(raised.value)
+        assert "jane" not in str(raised.value)

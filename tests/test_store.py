@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from store.models import EventRow, MessageRow, TicketRow
-from store.tickets import load_ticket, upsert_event
+from store.tickets import StoredTicketInvalid, load_ticket, upsert_event
 from tests.factories import make_event
 
 
@@ -73,3 +74,43 @@ async def test_the_same_ticket_id_from_two_sources_is_two_tickets(sessions):
         async with sessions() as session, session.begin():
             await upsert_event(session, make_event(source=source))
     assert await _count(sessions, TicketRow) == 2
+
+
+def _message(i: int, body: str = "Still waiting on the refund.") -> dict:
+    return {"id": f"m{i}", "author": {"id": "c-9", "role": "customer"}, "body": body}
+
+
+async def test_a_thread_longer_than_one_event_may_carry_is_loaded_whole(sessions):
+    """One event carries at most 2,000 messages; the stored thread is every message its
+    events brought, so a long ticket fed one comment at a time still loads and drafts."""
+    first = make_event(**{"ticket.messages": [_message(i) for i in range(2000)]})
+    later = make_event(
+        **{
+            "event_id": "evt-2",
+            "occurred_at": "2026-11-21T09:00:00Z",
+            "ticket.messages": [_message(2000, "Call me on +1 415 555 0142.")],
+        }
+    )
+    for event in (first, later):
+        async with sessions() as session, session.begin():
+            await upsert_event(session, event)
+    async with sessions() as session:
+        ticket = await load_ticket(session, "generic", "35436")
+    assert ticket is not None and len(ticket.messages) == 2001
+    assert ticket.messages[-1].id == "m2000"
+
+
+async def test_a_stored_ticket_that_no_longer_validates_names_the_field_not_its_value(
+    sessions,
+):
+    async with sessions() as session, session.begin():
+        await upsert_event(session, make_event())
+        row = (await session.execute(select(TicketRow))).scalar_one()
+        row.snapshot = {**row.snapshot, "subject": "Write to jane.doe@example.com " * 40}
+    async with sessions() as session:
+        with pytest.raises(StoredTicketInvalid) as raised:
+            await load_ticket(session, "generic", "35436")
+    message = str(raised.value)
+    assert message.startswith("stored ticket generic/35436: subject: String should have at most")
+    assert "jane.doe" not in message
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
