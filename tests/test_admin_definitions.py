@@ -470,6 +470,12 @@ async def test_the_admin_page_forms_round_trip_with_csrf(editable_app, web_app, 
     assert "Saved: new events match" in page.text and "Poor CSAT follow-up" in page.text
     assert "definition.opportunities.put" in page.text
 
+    for unclear in ({"enabled": "True"}, {}):
+        refused = await ada.post(
+            "/admin/opportunities/low-csat/enabled", data={"csrf": token, **unclear}
+        )
+        assert refused.status_code == 422 and "enabled: must be true or false" in refused.text
+    assert path.read_text() == good
     disabled = await ada.post(
         "/admin/opportunities/low-csat/enabled", data={"csrf": token, "enabled": "false"}
     )

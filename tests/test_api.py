@@ -5,6 +5,7 @@ trainee may never see."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -672,6 +673,17 @@ async def test_surveys_show_the_pinned_template_when_the_catalog_moved_on(
         transport=httpx.ASGITransport(app=app), base_url="http://coachflow.test"
     ) as client:
         (survey,) = (await call(client, "GET", "/api/me/surveys", tokens["a-17"])).json()
+        # The page shows and checks the pinned version too.
+        login = {"name": "a-17", "token": tokens["a-17"]}
+        assert (await client.post("/login", data=login)).status_code == 303
+        page = await client.get("/me")
+        assert 'name="q.usefulness"' in page.text and 'name="q.new_only"' not in page.text
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+        answered = await client.post(
+            f"/surveys/{survey['id']}/answer",
+            data={"csrf": token, "next": "/me", "q.usefulness": "4", "q.fairness": "5"},
+        )
+        assert answered.status_code == 303, answered.text
     assert survey["template_version"] == 1
     assert [q["id"] for q in survey["questions"]] == ["usefulness", "fairness", "comments"]
 

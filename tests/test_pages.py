@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from store.lifecycle import lifecycle_of
 from store.models import AssessmentRow, DecisionRow, LearningTaskRow
 from tests.factories import make_event
 from tests.helpers import assessment_of, until_drafted
@@ -347,6 +348,20 @@ async def test_reassign_dispute_and_resolution_through_the_forms(
 
     trainee = await signed_in(browser_for, tokens, "a-17")
     me = await trainee.get("/me")
+    respond = f"/assessments/{drafted.id}/respond"
+    # Neither an unknown response nor a NUL in the reason is taken as an acknowledgement or
+    # sent on (a NUL would fail the PostgreSQL write behind the update, over and over).
+    for data, expected in (
+        ({"response": "Dispute", "reason": "late"}, "response: must be acknowledge or dispute"),
+        ({"reason": "late"}, "response: must be acknowledge or dispute"),
+        ({"response": "dispute", "reason": "la\x00te"}, "reason: must not contain NUL"),
+    ):
+        wrong = await trainee.post(respond, data={"csrf": csrf_of(me.text), **data})
+        assert wrong.status_code == 422 and expected in wrong.text, wrong.text
+    async with sessions() as session:
+        assert (await lifecycle_of(session, drafted.id)).response is None
+    beyond = await trainee.post("/tasks/99999999999999999999/complete", data={"csrf": "0"})
+    assert beyond.status_code == 422 and "task_id: Input should be less than" in beyond.text
     empty = await trainee.post(
         f"/assessments/{drafted.id}/respond",
         data={"csrf": csrf_of(me.text), "next": "/me", "response": "dispute", "reason": " "},

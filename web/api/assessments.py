@@ -12,7 +12,7 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Security
+from fastapi import APIRouter, Header, Query, Security
 
 from domain.assessment import OPEN_STATUSES, AssessmentStatus
 from domain.coaching import DecisionResult
@@ -29,9 +29,9 @@ from web.api.lifecycle import response_out, survey_outs, task_out
 from web.api.schemas import (
     IDEMPOTENCY_PATTERN,
     IDENT_PATTERN,
-    MAX_ID,
     NAME_PATTERN,
     AssessmentDetail,
+    AssessmentId,
     AssessmentList,
     AssessmentSummary,
     CriterionOut,
@@ -52,7 +52,6 @@ from web.errors import problem
 
 router = APIRouter(tags=["assessments"], dependencies=[Security(bearer)], route_class=ProblemRoute)
 
-AssessmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The assessment's id")]
 DRAFT_WAIT_SECONDS = 10.0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Security
+from fastapi import APIRouter, Depends, Security
 from sqlalchemy import select
 
 from domain.coaching import CoachingInput
@@ -19,14 +19,16 @@ from store.lifecycle import skills_of, surveys_for, tasks_for
 from store.models import AssessmentRow, CoachingResponseRow, LearningTaskRow, SurveyRow
 from web import actions
 from web.api.schemas import (
-    MAX_ID,
+    AssessmentId,
     DisputeBody,
     ProblemRoute,
     ResolutionBody,
     ResponseOut,
     SkillOut,
     SurveyAnswersBody,
+    SurveyId,
     SurveyOut,
+    TaskId,
     TaskOut,
     bearer,
     errors,
@@ -37,9 +39,6 @@ from web.context import Context, WebContext
 router = APIRouter(tags=["coaching"], dependencies=[Security(bearer)], route_class=ProblemRoute)
 
 Trainee = Annotated[User, Depends(require_role("trainee"))]
-AssessmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The assessment's id")]
-TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="The learning task's id")]
-SurveyId = Annotated[int, Path(ge=1, le=MAX_ID, description="The survey's id")]
 
 
 def task_out(row: LearningTaskRow) -> TaskOut:

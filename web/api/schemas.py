@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import HTTPException, Request, Response
+from fastapi import HTTPException, Path, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import (
@@ -45,7 +45,12 @@ TICKET_PATTERN = r"^[^\x00-\x1f\x7f]{1,200}$"
 IDEMPOTENCY_PATTERN = r"^[A-Za-z0-9._:-]{1,200}$"
 
 
-def _storable(value: str) -> str:
+AssessmentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The assessment's id")]
+TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description="The learning task's id")]
+SurveyId = Annotated[int, Path(ge=1, le=MAX_ID, description="The survey's id")]
+
+
+def storable(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     try:
@@ -69,7 +74,7 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("is out of range") from None
 
 
-Text = Annotated[str, AfterValidator(_storable)]
+Text = Annotated[str, AfterValidator(storable)]
 Key = Annotated[str, Field(pattern=IDENT_PATTERN)]
 UserName = Annotated[str, Field(pattern=NAME_PATTERN)]
 Score = Annotated[float, Field(allow_inf_nan=False)]

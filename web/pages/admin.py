@@ -32,6 +32,7 @@ from web.api.definitions import VERSION_PATTERN, save
 from web.api.schemas import IDENT_PATTERN
 from web.auth import User
 from web.context import Context
+from web.errors import problem
 from web.pages.common import (
     NOTICES,
     PageRoute,
@@ -184,6 +185,8 @@ async def enable_opportunity(
 ) -> Response:
     require_role(user, "admin")
     form = await checked_form(request, context, user)
+    if field(form, "enabled") not in ("true", "false"):
+        raise problem(422, "InvalidRequest", "enabled: must be true or false")
     enabled = field(form, "enabled") == "true"
 
     def make_plan(folders: Folders) -> Plan:

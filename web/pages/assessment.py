@@ -17,6 +17,7 @@ from store.models import CriterionResultRow
 from store.tickets import load_ticket
 from store.users import list_users
 from web.actions import decide, resolve_dispute, visible_assessment
+from web.api.schemas import AssessmentId
 from web.auth import User
 from web.context import Context, WebContext
 from web.errors import problem
@@ -43,7 +44,7 @@ async def assessment_response(
     request: Request,
     context: WebContext,
     user: User,
-    assessment_id: int,
+    assessment_id: AssessmentId,
     error: str | None = None,
     status_code: int = 200,
     form: dict[str, Any] | None = None,
@@ -88,14 +89,14 @@ async def assessment_response(
         and life.response is None
         and row.status in ("coaching", "virtual_coach"),
         leads=leads,
-        survey_forms=survey_forms(context.catalog, mine),
+        survey_forms=await survey_forms(context, mine),
         form=form or {},
     )
 
 
 @router.get("/assessments/{assessment_id}")
 async def assessment_page(
-    request: Request, context: Context, user: PageUser, assessment_id: int
+    request: Request, context: Context, user: PageUser, assessment_id: AssessmentId
 ) -> Response:
     require_role(user, "lead", "admin", "trainee")
     return await assessment_response(request, context, user, assessment_id)
@@ -134,7 +135,7 @@ def override_changes(form, results: list[CriterionResultRow], current_note: str)
 
 @router.post("/assessments/{assessment_id}/decide")
 async def decide_form(
-    request: Request, context: Context, user: PageUser, assessment_id: int
+    request: Request, context: Context, user: PageUser, assessment_id: AssessmentId
 ) -> Response:
     form = await checked_form(request, context, user)
     require_role(user, "lead")
@@ -170,7 +171,7 @@ async def decide_form(
 
 @router.post("/assessments/{assessment_id}/resolve")
 async def resolve_form(
-    request: Request, context: Context, user: PageUser, assessment_id: int
+    request: Request, context: Context, user: PageUser, assessment_id: AssessmentId
 ) -> Response:
     form = await checked_form(request, context, user)
     require_role(user, "lead")

@@ -22,8 +22,10 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.datastructures import FormData
 
+from web.api.schemas import storable
 from web.auth import User, check_csrf, csrf_token, optional_user
 from web.context import Context
+from web.errors import problem
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CSRF_FIELD = "csrf"
@@ -162,8 +164,10 @@ class PageRoute(APIRoute):
             except HTTPException as exc:
                 response = error_page(request, exc.status_code, refusal_message(exc))
             except RequestValidationError as exc:
-                fields = sorted({".".join(str(p) for p in e["loc"][1:]) for e in exc.errors()})
-                response = error_page(request, 422, f"the form is incomplete: {', '.join(fields)}")
+                problems = sorted(
+                    {f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()}
+                )
+                response = error_page(request, 422, "; ".join(problems))
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response
@@ -199,6 +203,12 @@ async def checked_form(request: Request, context: Context, user: User) -> FormDa
     form = await request.form()
     token = form.get(CSRF_FIELD)
     check_csrf(context, user, token if isinstance(token, str) else None)
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            try:
+                storable(value)
+            except ValueError as exc:
+                raise problem(422, "InvalidRequest", f"{name}: {exc}") from None
     return form
 
 

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from store.lifecycle import lifecycle_of, skills_of, surveys_for, tasks_for
 from web.actions import answer_survey, complete_task, list_visible, owned_survey, respond
+from web.api.lifecycle import pinned_templates
+from web.api.schemas import AssessmentId, SurveyId, TaskId
 from web.auth import User
 from web.context import Context, WebContext
 from web.errors import problem
@@ -61,7 +63,7 @@ async def me_response(
         error=error,
         notes=notes,
         tasks=tasks,
-        open_surveys=survey_forms(context.catalog, [s for s in surveys if s.status == "open"]),
+        open_surveys=await survey_forms(context, [s for s in surveys if s.status == "open"]),
         done_surveys=[s for s in surveys if s.status != "open"],
         skills=skills,
         opportunities=context.catalog.opportunities,
@@ -103,7 +105,7 @@ async def _attempt(
 
 
 @router.post("/tasks/{task_id}/complete")
-async def complete_form(request: Request, context: Context, user: PageUser, task_id: int):
+async def complete_form(request: Request, context: Context, user: PageUser, task_id: TaskId):
     await checked_form(request, context, user)
     return await _attempt(request, context, user, complete_task(context, user, task_id), "task")
 
@@ -111,23 +113,34 @@ async def complete_form(request: Request, context: Context, user: PageUser, task
 async def _answer(context: WebContext, user: User, survey_id: int, form) -> None:
     async with context.sessions() as session:
         survey = await owned_survey(session, user, context.catalog, survey_id)
-    template = context.catalog.surveys.get(survey.template_id)
+    template = (await pinned_templates(context, [survey]))[survey.id]
     if template is None:
-        raise problem(409, "WrongState", f"survey {survey_id}: its template is not loaded")
+        raise problem(409, "WrongState", f"survey {survey_id}: its template cannot be found")
     await answer_survey(context, user, survey_id, answers_from(form, template))
 
 
 @router.post("/surveys/{survey_id}/answer")
-async def answer_form(request: Request, context: Context, user: PageUser, survey_id: int):
+async def answer_form(request: Request, context: Context, user: PageUser, survey_id: SurveyId):
     form = await checked_form(request, context, user)
     return await _attempt(request, context, user, _answer(context, user, survey_id, form), "survey")
 
 
 @router.post("/assessments/{assessment_id}/respond")
-async def respond_form(request: Request, context: Context, user: PageUser, assessment_id: int):
+async def respond_form(
+    request: Request, context: Context, user: PageUser, assessment_id: AssessmentId
+):
     form = await checked_form(request, context, user)
     require_role(user, "trainee")
-    if field(form, "response") == "dispute":
+    response = field(form, "response")
+    if response not in ("acknowledge", "dispute"):
+        return await _attempt(
+            request,
+            context,
+            user,
+            _refused(422, "response: must be acknowledge or dispute"),
+            "acknowledge",
+        )
+    if response == "dispute":
         reason = field(form, "reason").replace("\r\n", "\n")
         if not reason:
             action = _refused(422, "reason: a dispute needs a reason")

@@ -8,8 +8,9 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from domain.definitions import SurveyTemplate
-from opportunities.catalog import Catalog
 from store.models import SurveyRow
+from web.api.lifecycle import pinned_templates
+from web.context import WebContext
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,11 @@ class SurveyForm:
     template: SurveyTemplate | None
 
 
-def survey_forms(catalog: Catalog, surveys: list[SurveyRow]) -> list[SurveyForm]:
-    return [SurveyForm(s, catalog.surveys.get(s.template_id)) for s in surveys]
+async def survey_forms(context: WebContext, surveys: list[SurveyRow]) -> list[SurveyForm]:
+    """Each survey with its template at the version it was sent with, as the workflow checks
+    the answers against that one."""
+    templates = await pinned_templates(context, surveys)
+    return [SurveyForm(s, templates.get(s.id)) for s in surveys]
 
 
 def answers_from(form: FormData, template: SurveyTemplate) -> dict[str, Any]:
