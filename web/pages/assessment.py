@@ -44,7 +44,7 @@ async def assessment_response(
     request: Request,
     context: WebContext,
     user: User,
-    assessment_id: AssessmentId,
+    assessment_id: int,
     error: str | None = None,
     status_code: int = 200,
     form: dict[str, Any] | None = None,
