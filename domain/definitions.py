@@ -190,6 +190,25 @@ class ReplyGapCheck(Spec):
     max_minutes: float | dict[str, float]
 
 
+class MeaningCheck(Spec):
+    """What the replies do, sentence by sentence; examples extend (`passing`) or veto
+    (`failing`) the built-in reading."""
+
+    kind: Literal["meaning"]
+    judge: Literal["acknowledgement", "next_step", "greeting_closing"]
+    in_: MessageSet = Field(default="agent_public", alias="in")
+    passing: list[str] = Field(default_factory=list, max_length=200)
+    failing: list[str] = Field(default_factory=list, max_length=200)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _sentences(self) -> MeaningCheck:
+        if any(not e.strip() or len(e) > 500 for e in [*self.passing, *self.failing]):
+            raise ValueError("an example sentence must hold text, at most 500 characters")
+        return self
+
+
 class LlmCheck(Spec):
     """Judged by a language model over the redacted thread; not scored without an endpoint."""
 
@@ -207,6 +226,7 @@ CHECK_TYPES = (
     | ResolutionConfirmedCheck
     | ToneCheck
     | ReplyGapCheck
+    | MeaningCheck
     | LlmCheck
 )
 CheckSpec = Annotated[CHECK_TYPES, Field(discriminator="kind")]

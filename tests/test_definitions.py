@@ -25,7 +25,7 @@ def test_bundled_definitions_are_valid():
     assert {"first-response", "reassignment", "low-csat", "escalation", "weekly-qa-sample"} <= set(
         catalog.opportunities
     )
-    assert catalog.rubric_for(catalog.opportunities["low-csat"]).ref == "support-core@1"
+    assert catalog.rubric_for(catalog.opportunities["low-csat"]).ref == "support-core@2"
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_draft_rubric_cannot_score(defs):
     problems = catalog_problems(defs)
     assert any("first-response.yaml" in p and "no approved version" in p for p in problems)
     pinned = defs[0] / "low-csat.yaml"
-    edit(pinned, "rubric: support-core", "rubric: support-core@1")
+    edit(pinned, "rubric: support-core", "rubric: support-core@2")
     assert any(
         "low-csat.yaml" in p and "is draft, not approved" in p for p in catalog_problems(defs)
     )
@@ -111,7 +111,7 @@ def test_draft_rubric_cannot_score(defs):
             "applies_when: size(ticket.kb_articles) > 0",
             "applies_when: size(ticket.kb_articles) >",
             "applies_when: size(ticket.kb_articles) >",
-            "criteria[5].applies_when: CEL syntax error",
+            "criteria[6].applies_when: CEL syntax error",
         ),
         (
             "weight: 2\n    applies_when",
@@ -177,7 +177,7 @@ def test_a_rubric_template_is_loaded_and_its_errors_are_located(defs):
     template.write_text("Custom note for {{ trainee_name }}\n")
     catalog = load_catalog(*defs)
     assert catalog.problems == []
-    assert catalog.rubrics["support-core@1"].template_sources["coaching_note"].startswith("Custom")
+    assert catalog.rubrics["support-core@2"].template_sources["coaching_note"].startswith("Custom")
 
 
 def test_a_missing_template_file_is_reported(defs):

@@ -135,16 +135,16 @@ def test_a_rubric_s_note_template_changed_or_added_in_a_subfolder_is_seen(folder
         "criteria:",
         "templates: {coaching_note: notes/note.md.j2}\ncriteria:",
     )
-    assert "support-core@1" not in settled(live).rubrics
+    assert "support-core@2" not in settled(live).rubrics
     assert any("notes/note.md.j2" in str(p) for p in settled(live).problems)
 
     (folders.rubrics / "notes").mkdir()
     written_elsewhere(folders.rubrics / "notes" / "note.md.j2", "First note\n")
-    rubric = settled(live).rubrics["support-core@1"]
+    rubric = settled(live).rubrics["support-core@2"]
     assert rubric.template_sources["coaching_note"] == "First note\n"
 
     written_elsewhere(folders.rubrics / "notes" / "note.md.j2", "Second note\n")
-    rubric = settled(live).rubrics["support-core@1"]
+    rubric = settled(live).rubrics["support-core@2"]
     assert rubric.template_sources["coaching_note"] == "Second note\n"
 
 

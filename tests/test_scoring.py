@@ -115,7 +115,7 @@ def test_internal_note_needs_enough_words():
 
 
 def test_draft_scores_weights_and_separates_causes(catalog):
-    rubric = catalog.rubrics["support-core@1"]
+    rubric = catalog.rubrics["support-core@2"]
     case = _case(**{"ticket.queue_backlog_per_agent": 40})
     result = draft(rubric, case)
     by_id = {r.criterion_id: r for r in result.results}
@@ -130,14 +130,14 @@ def test_draft_scores_weights_and_separates_causes(catalog):
 
 
 def test_a_ticket_without_a_thread_is_stopped_with_the_reason(catalog):
-    result = draft(catalog.rubrics["support-core@1"], _case(**{"ticket.messages": []}))
+    result = draft(catalog.rubrics["support-core@2"], _case(**{"ticket.messages": []}))
     assert result.status == "stopped"
     assert result.stop_reason == "evidence missing: the ticket has no conversation thread"
 
 
 def test_a_quote_that_is_not_verbatim_is_rejected(catalog):
     case = _case()
-    result = draft(catalog.rubrics["support-core@1"], case)
+    result = draft(catalog.rubrics["support-core@2"], case)
     forged = [
         r.model_copy(
             update={
@@ -154,7 +154,7 @@ def test_a_quote_that_is_not_verbatim_is_rejected(catalog):
 
 def test_customer_pii_never_reaches_the_drafted_quotes(catalog):
     case = _case()
-    result = draft(catalog.rubrics["support-core@1"], case)
+    result = draft(catalog.rubrics["support-core@2"], case)
     quotes = " ".join(
         e.quote for r in result.results for e in r.evidence if isinstance(e, MessageEvidence)
     )

@@ -10,6 +10,7 @@ from rubrics.checks.base import Outcome
 from rubrics.checks.internal_note import check_internal_note
 from rubrics.checks.kb_reference import check_kb_reference
 from rubrics.checks.llm import check_llm
+from rubrics.checks.meaning import check_meaning
 from rubrics.checks.metric import check_metric
 from rubrics.checks.phrases import check_phrases
 from rubrics.checks.policy_exception import check_policy_exception
@@ -28,6 +29,7 @@ CHECKS: dict[str, Callable[[Any, Case], Outcome]] = {
     "resolution_confirmed": check_resolution_confirmed,
     "tone": check_tone,
     "reply_gap": check_reply_gap,
+    "meaning": check_meaning,
 }
 
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from domain.assessment import MessageEvidence
 from domain.events import Message
 from rubrics.checks.base import excerpt
+from rubrics.meaning.sentences import clause_before
 
 MAX_EXCERPTS = 3
 APOSTROPHES = str.maketrans({"\u2019": "'"})
@@ -28,11 +29,12 @@ NEGATION_WINDOW = 60
 
 
 def negated(body: str, start: int) -> bool:
-    """A negation earlier in the same sentence, close before `start`."""
+    """A negation earlier in the same clause, close before `start`: in "No problem, as an
+    exception I will refund" the "No" governs only its own clause."""
     window = _lowered(body)[max(0, start - NEGATION_WINDOW) : start]
-    for mark in ".!?\n;":
+    for mark in ".!?\n":
         window = window.rpartition(mark)[2]
-    return bool(NEGATION.search(window))
+    return bool(NEGATION.search(clause_before(window, len(window))))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """`policy_exception`: a refund, credit or exception promised without a recorded approval.
 
+Promises are read sentence by sentence (`rubrics.meaning.acts.PROMISES`, negation scoped to
+its clause), or from the rubric's own `promises` phrases when it lists them.
+
 A failure raises the `policy_exception` flag: it always goes to a lead, never anywhere
 automatic.
 """
@@ -12,34 +15,9 @@ from domain.events import Message
 from rubrics.case import Case
 from rubrics.checks.base import Outcome, opening
 from rubrics.checks.lexicon import find_phrases
+from rubrics.meaning.acts import ACTS
+from rubrics.meaning.find import find_sentences
 
-PROMISES = (
-    "I've refunded",
-    "I have refunded",
-    "I've gone ahead and refunded",
-    "I'll refund",
-    "I will refund",
-    "I've issued a refund",
-    "I have issued a refund",
-    "I'll issue a refund",
-    "full refund",
-    "refund you in full",
-    "I've credited",
-    "I'll credit",
-    "I will credit",
-    "add a credit",
-    "added a credit",
-    "credit to your account",
-    "as an exception",
-    "make an exception",
-    "I've waived",
-    "I'll waive",
-    "I will waive",
-    "waive the fee",
-    "free of charge",
-    "on the house",
-    "complimentary month",
-)
 APPROVALS = (
     "approved by",
     "lead approved",
@@ -71,7 +49,11 @@ def check_policy_exception(spec: PolicyExceptionCheck, case: Case) -> Outcome:
     replies = case.messages("agent_public")
     if not replies:
         return Outcome("not_scored", "the agent sent no public reply", confidence=0.0)
-    promises = find_phrases(tuple(spec.promises) or PROMISES, replies, skip_negated=True)
+    if spec.promises:
+        promises = find_phrases(tuple(spec.promises), replies, skip_negated=True)
+    else:
+        promising = ACTS["exception_promise"]
+        promises = find_sentences(replies, lambda s: promising(s.text))
     if not promises:
         return Outcome(
             "passed",
