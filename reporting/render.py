@@ -3,8 +3,6 @@ nothing fetched), Markdown, or CSV (one row per metric)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, datetime
 from functools import cache
@@ -13,6 +11,7 @@ from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from reporting.csv_safe import csv_line
 from reporting.figures import percent, pilot_charts
 from reporting.model import PILOT_CONVERSATIONS, PILOT_DAYS, PilotReport
 from reporting.rows import metric_rows
@@ -44,12 +43,6 @@ def markdown_text(value: Any) -> Any:
     if isinstance(value, str):
         return MARKDOWN_SPECIAL.sub(r"\\\1", LINE_BREAKS.sub(" ", value).translate(ENTITIES))
     return value
-
-
-def csv_line(row: list[Any]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(row)
-    return out.getvalue()
 
 
 @cache

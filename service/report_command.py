@@ -50,7 +50,7 @@ async def write_report(
 
 def _save(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8", newline="")
 
 
 async def report_for_demo(sessions: async_sessionmaker, settings: Settings, ran_for: float) -> Path:

@@ -1,10 +1,15 @@
-"""Ticket snapshots and threads in the real database: upserts, order, idempotence."""
+"""Ticket snapshots and threads in the real database: upserts, order, idempotence; and a new
+SQLite database file readable by its owner only."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import func, select
+import os
+import stat
 
+import pytest
+from sqlalchemy import func, select, text
+
+from store.db import make_engine, sqlite_url
 from store.models import EventRow, MessageRow, TicketRow
 from store.tickets import StoredTicketInvalid, load_ticket, upsert_event
 from tests.factories import make_event
@@ -114,3 +119,25 @@ async def test_a_stored_ticket_that_no_longer_validates_names_the_field_not_its_
     assert message.startswith("stored ticket generic/35436: subject: String should have at most")
     assert "jane.doe" not in message
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+async def test_a_fresh_sqlite_database_and_its_wal_and_shm_are_readable_by_their_owner_only(
+    tmp_path,
+):
+    """The raw threads live there: 0600 like the secret key, whatever the umask allows."""
+    path = tmp_path / "data" / "coachflow.db"
+    previous = os.umask(0o022)
+    try:
+        engine = make_engine(sqlite_url(path))
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+                await connection.execute(text("INSERT INTO t VALUES (1)"))
+            files = [path, path.with_name("coachflow.db-wal"), path.with_name("coachflow.db-shm")]
+            assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {
+                f.name: 0o600 for f in files
+            }
+        finally:
+            await engine.dispose()
+    finally:
+        os.umask(previous)

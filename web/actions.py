@@ -10,6 +10,7 @@ CLI's and the pages' decisions are audited alike, and once.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -122,16 +123,21 @@ async def decide(
     update_id: str | None = None,
 ) -> Any:
     """Send the lead's decision. `decision` holds action, reason, scores, causes, note and, for
-    a reassignment, `to` (a user name)."""
+    a reassignment, `to` (a user name). A score that is NaN or infinite is a 422 naming it, as
+    the API's schema answers; sent on, it would fail the update's decoding."""
     async with context.sessions() as session:
         row = await visible_assessment(session, user, context.catalog, assessment_id)
         to = decision.get("to")
         to_actor = await _resolve(session, to, "to") if to else None
+    scores = decision.get("scores") or {}
+    for criterion, score in scores.items():
+        if not math.isfinite(score):
+            raise problem(422, "InvalidDecision", f"scores.{criterion}: must be a finite number")
     payload = LeadDecision(
         action=decision.get("action") or "",
         by=user.actor,
         reason=decision.get("reason"),
-        scores=decision.get("scores") or {},
+        scores=scores,
         causes=decision.get("causes") or {},
         note=decision.get("note"),
         to=to_actor,

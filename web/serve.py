@@ -15,6 +15,7 @@ from temporalio.client import Client
 from opportunities.catalog import Catalog
 from opportunities.live import LiveCatalog
 from service.settings import Settings
+from store.db import create_private
 from web.app import create_app
 from web.context import WebContext
 
@@ -28,8 +29,8 @@ def secret_key(settings: Settings) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
+    create_private(path)
     path.write_text(key)
-    path.chmod(0o600)
     return key
 
 
@@ -68,6 +69,11 @@ def web_server(
         secret_key=secret_key(settings),
     )
     config = uvicorn.Config(
-        create_app(context), host=host, port=settings.web_port, log_level="warning", lifespan="off"
+        create_app(context),
+        host=host,
+        port=settings.web_port,
+        log_level="warning",
+        lifespan="off",
+        server_header=False,
     )
     return _Server(config)
