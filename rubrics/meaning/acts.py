@@ -145,8 +145,7 @@ CLOSING = _rx(
     r"(reach|reaching) back out",
     r"keep you (posted|updated|informed|in the loop)",
     r"(really |much |truly )?appreciated?( it| that)?[!.]*$",
-    r"(we|i|they)('ll| will| would|'d)( be happy to| be glad to| love to)? (help|assist|look into|"
-    r"take a closer look|be happy to help)",
+    r"(more|other|further|any) questions\?",
     r"(we're|we are|i'm|i am) (here|around|always here|standing by)",
     r"here (for you|if you need|to help|anytime)",
     r"standing by",
