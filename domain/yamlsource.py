@@ -1,6 +1,11 @@
 """Load a YAML file and remember the line of every key, so problems can say `path:line:`.
 
 Booleans follow YAML 1.2 (`true`/`false` only): `on:` and `yes:` stay strings.
+
+Every definition file is read here, and read within bounds: at most MAX_YAML_BYTES, at most
+MAX_NODES nodes nested at most MAX_DEPTH deep, and no anchors or aliases (`&name`, `*name`),
+which no definition needs and which let a few lines expand into billions of nodes. A file
+past a bound is refused while it is composed, before any Python object is built from it.
 """
 
 from __future__ import annotations
@@ -12,11 +17,37 @@ from typing import Any
 
 import yaml
 
+MAX_YAML_BYTES = 256 * 1024
+MAX_NODES = 25_000
+MAX_DEPTH = 32
+NO_ALIASES = "anchors and aliases (&name, *name) are not allowed in definition files"
 _BOOL = "tag:yaml.org,2002:bool"
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._nodes = 0
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _refusal(NO_ALIASES, event.start_mark)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _refusal(f"more than {MAX_NODES} values", event.start_mark)
+        if self._depth >= MAX_DEPTH:
+            raise _refusal("nested too deeply", event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _refusal(message: str, mark: yaml.Mark) -> yaml.MarkedYAMLError:
+    return yaml.MarkedYAMLError(problem=message, problem_mark=mark)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -90,15 +121,32 @@ def _syntax_problem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
     return Problem(path, start or problem or 1, message)
 
 
+def _too_large(shown: str) -> Problem:
+    return Problem(
+        shown, 1, f"too large: a definition file is at most {MAX_YAML_BYTES // 1024} KiB"
+    )
+
+
 def load_yaml(path: Path, display: str | None = None) -> YamlDocument:
-    """Parse one YAML document; raises YamlError with located problems."""
+    """Read and parse one YAML file; raises YamlError with located problems."""
     shown = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_YAML_BYTES + 1)
+        if len(data) > MAX_YAML_BYTES:
+            raise YamlError([_too_large(shown)])
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlError(
             [Problem(shown, 1, f"cannot read file: {exc.__class__.__name__}")]
         ) from None
+    return parse_yaml(text, shown)
+
+
+def parse_yaml(text: str, shown: str) -> YamlDocument:
+    """Parse one YAML document, shown as `shown` in problems; raises YamlError."""
+    if len(text.encode("utf-8")) > MAX_YAML_BYTES:
+        raise YamlError([_too_large(shown)])
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -109,9 +157,6 @@ def load_yaml(path: Path, display: str | None = None) -> YamlDocument:
         raise YamlError([_syntax_problem(shown, exc)]) from None
     except yaml.YAMLError as exc:
         raise YamlError([Problem(shown, 1, f"invalid YAML: {exc}")]) from None
-    except RecursionError:
-        line = loader.get_mark().line + 1
-        raise YamlError([Problem(shown, line, "invalid YAML: nested too deeply")]) from None
     finally:
         loader.dispose()
     lines: dict = {}

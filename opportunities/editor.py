@@ -17,7 +17,7 @@ definitions they started with, so a change only affects new matches.
 
 Files. Opportunities and surveys live in `{id}.yaml` (an existing `{id}.yml` is replaced in
 place); each rubric version in its own file, `{id}@{version}.yaml`, unless a file already holds
-that version (the bundled `support-core.yaml` holds version 1), so versions sit side by side.
+that version (the bundled `support-core.yaml` holds version 2), so versions sit side by side.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 
 from domain.definitions import Opportunity, Rubric
 from domain.errors import field_errors
-from domain.yamlsource import Problem, YamlDocument, YamlError, load_yaml
+from domain.yamlsource import Problem, YamlDocument, YamlError, load_yaml, parse_yaml
 from opportunities import BUNDLED_DIR as OPPORTUNITIES_DIR
 from opportunities.catalog import Catalog, load_catalog
 from rubrics import BUNDLED_DIR as RUBRICS_DIR
@@ -58,6 +58,9 @@ ENVIRONMENT = {
 }
 SINGULAR = {"opportunities": "opportunity", "rubrics": "rubric", "surveys": "survey"}
 MAX_PROBLEMS = 50
+# Where a problem of the request itself is located: the file as sent, not where it would go.
+BODY = "body"
+NOT_ASKED_FOR = "must be the one in the request path"
 _IDENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
@@ -134,7 +137,7 @@ class Folders:
                 f"{BUNDLED[kind].name}/) to change them"
             )
         if not folder.is_dir():
-            raise Conflict(f"the {kind} folder {folder} does not exist")
+            raise Conflict(f"the {kind} folder does not exist: check {ENVIRONMENT[kind]}")
         return folder
 
 
@@ -258,14 +261,8 @@ def _target(kind: str, folder: Path, definition_id: str, version: int | None) ->
     return existing[0] if existing else folder / f"{definition_id}.yaml"
 
 
-def _load_text(text: str, scratch: Path, display: str) -> YamlDocument:
-    path = scratch / "upload.yaml"
-    path.write_text(text, encoding="utf-8")
-    return load_yaml(path, display)
-
-
 def _parse(
-    kind: Kind, folder: Path, scratch: Path, text: str, expected: str | None
+    kind: Kind, folder: Path, text: str, expected: str | None
 ) -> tuple[YamlDocument, BaseModel, Path]:
     """The file on its own: YAML, the model, the id. Raises Invalid with located problems."""
     wanted_id, _, wanted_version = (expected or "").partition("@")
@@ -275,7 +272,7 @@ def _parse(
         guess_id = wanted_id if _IDENT.match(wanted_id) else "upload"
     guess = _target(kind, folder, guess_id, guess_version)
     try:
-        doc = _load_text(text, scratch, shown(guess))
+        doc = parse_yaml(text, shown(guess))
     except YamlError as exc:
         raise Invalid(exc.problems) from None
     if not isinstance(doc.data, dict):
@@ -289,18 +286,9 @@ def _parse(
     if expected is not None:
         problems = []
         if file_id != wanted_id:
-            problems.append(
-                doc.problem(
-                    ("id",), f"id: the file's id {file_id!r} is not {wanted_id!r}, the id asked for"
-                )
-            )
+            problems.append(Problem(BODY, doc.line_of(("id",)), f"id: {NOT_ASKED_FOR}"))
         if wanted_version and doc.data.get("version") != int(wanted_version):
-            problems.append(
-                doc.problem(
-                    ("version",),
-                    f"version: the file's version is not {wanted_version}, the version asked for",
-                )
-            )
+            problems.append(Problem(BODY, doc.line_of(("version",)), f"version: {NOT_ASKED_FOR}"))
         if problems:
             raise Invalid(problems)
     model: BaseModel | None
@@ -431,7 +419,7 @@ def prepare(
         text += "\n"
     with tempfile.TemporaryDirectory(prefix="coachflow-definitions-") as scratch_dir:
         scratch = Path(scratch_dir)
-        doc, model, path = _parse(kind, folder, scratch, text, expected)
+        doc, model, path = _parse(kind, folder, text, expected)
         baseline = folders.load()
         old = _current(kind, baseline, model)
         key = model.ref if isinstance(model, Rubric) else model.id
@@ -471,7 +459,7 @@ def _edited(text: str, doc: YamlDocument, edits: dict[str, str], after: str) -> 
     layout) as it is; rewritten from the data only when the file's layout defeats that."""
     expected = dict(doc.data)
     for key, value in edits.items():
-        expected[key] = yaml.safe_load(value)
+        expected[key] = parse_yaml(value, doc.path).data
     lines = text.split("\n")
     inserts = []
     for key, value in edits.items():
@@ -484,12 +472,11 @@ def _edited(text: str, doc: YamlDocument, edits: dict[str, str], after: str) -> 
     for anchor, line in sorted(inserts, key=lambda i: i[0], reverse=True):
         lines.insert(anchor, line)
     result = "\n".join(lines)
-    with tempfile.TemporaryDirectory(prefix="coachflow-definitions-") as scratch:
-        try:
-            if _load_text(result, Path(scratch), doc.path).data == expected:
-                return result
-        except YamlError:
-            pass
+    try:
+        if parse_yaml(result, doc.path).data == expected:
+            return result
+    except YamlError:
+        pass
     return yaml.safe_dump(expected, sort_keys=False, allow_unicode=True)
 
 
@@ -514,7 +501,7 @@ def set_opportunity_enabled(folders: Folders, opportunity_id: str, enabled: bool
     path = _target("opportunities", folder, opportunity_id, None)
     if opportunity is None:
         raise NotFound(
-            f"no opportunity {opportunity_id!r} is loaded (a file with problems is fixed by "
+            "opportunity_id: no such opportunity is loaded (a file with problems is fixed by "
             "uploading it again)"
         )
     if opportunity.enabled == enabled:
@@ -532,10 +519,10 @@ def set_rubric_status(
     folder = folders.check_writable("rubrics")
     rubric = folders.load().rubrics.get(ref)
     if rubric is None:
-        raise NotFound(f"no rubric version {ref!r} is loaded")
+        raise NotFound("ref: no such rubric version is loaded")
     path = _rubric_file(folder, rubric.id, rubric.version)
     if path is None:  # pragma: no cover - the catalog just loaded it from this folder
-        raise NotFound(f"no file holds rubric {ref!r}")
+        raise NotFound("ref: no file holds this rubric version")
     if rubric.status == status:
         return unchanged("rubrics", ref, rubric.version, path)
     if status == "approved" and rubric.status == "retired":

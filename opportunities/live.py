@@ -29,7 +29,8 @@ Fingerprint = tuple[tuple[str, str, int, int, int], ...]
 def fingerprint(folders: Folders) -> Fingerprint:
     """What identifies the definition files as they are now: the folders' YAML files and, in
     the rubrics folder and below it, every file, since a rubric's note templates sit beside it
-    or in a subfolder. Hidden files (the editor's half-written ones) do not count; a missing
+    or in a subfolder (a symlinked subfolder is not walked: it leads elsewhere, or to files
+    counted already). Hidden files (the editor's half-written ones) do not count; a missing
     folder does."""
     entries: list[tuple[str, str, int, int, int]] = []
     for kind in KINDS:
@@ -57,7 +58,7 @@ def _tree(kind: str, folder: Path, prefix: str = "") -> list[tuple[str, str, int
             if entry.name.startswith((".", "__")):
                 continue
             name = prefix + entry.name
-            if entry.is_dir():
+            if entry.is_dir(follow_symlinks=False):
                 entries.extend(_tree(kind, Path(entry.path), f"{name}/"))
             elif entry.is_file():
                 entries.append(_entry(kind, name, entry))

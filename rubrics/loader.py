@@ -13,6 +13,7 @@ from domain.expressions import Expression, ExpressionError, compile_expression
 from domain.yamlsource import Problem, YamlDocument, YamlError, load_yaml
 from rubrics.case import SAMPLE_CASE
 from rubrics.notes import template_error
+from rubrics.template_files import TemplateRefused, read_template
 
 RUBRIC_VARIABLES = ("event", "ticket", "change", "evidence")
 
@@ -39,23 +40,27 @@ def _expression_problems(doc: YamlDocument, rubric: Rubric) -> list[Problem]:
 
 
 def _templates(doc: YamlDocument, rubric: Rubric) -> tuple[dict[str, str], list[Problem]]:
-    """Read the rubric's own note templates, so they are pinned with the rubric."""
+    """Read the rubric's own note templates, so they are pinned with the rubric. A template
+    is a file inside the rubric's folder (after symlinks); a problem names the field and the
+    path as written, never where the folder is."""
     sources, problems = {}, []
-    folder = Path(doc.path).parent
+    shown_folder = Path(doc.path).parent
+    root = shown_folder.resolve()
     for name in ("coaching_note", "qa_summary"):
         relative = getattr(rubric.templates, name)
         if relative is None:
             continue
-        path = folder / relative
         try:
-            source = path.read_text(encoding="utf-8")
-        except OSError:
-            problems.append(doc.problem(("templates", name), f"templates.{name}: no file {path}"))
+            path, source = read_template(root, relative)
+        except TemplateRefused as exc:
+            message = str(exc).format(repr(relative[:100]))
+            problems.append(doc.problem(("templates", name), f"templates.{name}: {message}"))
             continue
-        error = template_error(source)
+        error = template_error(source, rubric)
         if error:
             line, message = error
-            problems.append(Problem(str(path), line, f"template error: {message}"))
+            shown = shown_folder / path.relative_to(root)
+            problems.append(Problem(str(shown), line, f"template error: {message}"))
         sources[name] = source
     return sources, problems
 

@@ -1,73 +1,39 @@
 """Render the coaching note (for the agent) and the QA summary (for the lead) with Jinja2.
 
 Both read only the draft, whose quotes are already redacted. A rubric may bring its own
-templates; the defaults live in `rubrics/templates/`.
+templates; the defaults live in `rubrics/templates/`. All of them render in the sandbox of
+`rubrics.templating`. A rubric's own template that fails (a sandbox refusal, an undefined
+name) gives way to the default one and flags the draft `note_template_failed`, so a draft
+never fails, nor retries for ever, on a template.
 """
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
-
-from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError
 
 from domain.assessment import Draft, MessageEvidence
 from domain.definitions import Criterion, Opportunity, Rubric
 from domain.durations import format_duration
+from rubrics.note_sample import EVENT_TYPE, TICKET, sample_drafts, sample_opportunity
+from rubrics.templating import compiled, failure_line, static_problem
+
+log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULTS = {"coaching_note": "coaching_note.md.j2", "qa_summary": "qa_summary.md.j2"}
-CAUSE_LABELS = {
-    "agent_behavior": "agent behaviour",
-    "policy": "policy",
-    "product": "product",
-    "documentation": "documentation",
-    "staffing": "staffing",
-    "process": "process",
-}
+TEMPLATE_FAILED = "note_template_failed"
 
 STRENGTH_QUOTE_LIMIT = 160
 PRAISEWORTHY_KINDS = frozenset(
     {"metric", "reply_gap", "internal_note", "kb_reference", "resolution_confirmed", "llm"}
 )
 
-_ENV = Environment(
-    undefined=StrictUndefined,
-    autoescape=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-
-
-def _num(value: float | int | None) -> str:
-    return "-" if value is None else f"{value:g}"
-
-
-_ENV.filters["num"] = _num
-_ENV.filters["cause"] = lambda cause: CAUSE_LABELS.get(cause or "", "")
-
-
-def template_error(source: str) -> tuple[int, str] | None:
-    try:
-        _ENV.parse(source)
-    except TemplateSyntaxError as exc:
-        return exc.lineno or 1, exc.message or "syntax error"
-    return None
-
-
-@lru_cache(maxsize=64)
-def _compiled(source: str) -> Template:
-    return _ENV.from_string(source)
-
 
 @lru_cache(maxsize=len(DEFAULTS))
 def _default_source(name: str) -> str:
     return (TEMPLATES / DEFAULTS[name]).read_text("utf-8")
-
-
-def _template(rubric: Rubric, name: str) -> Template:
-    return _compiled(rubric.template_sources.get(name) or _default_source(name))
 
 
 def _quotes(result, limit: int = 2) -> list[str]:
@@ -159,13 +125,52 @@ def _context(
     }
 
 
+def _render(rubric: Rubric, name: str, context: dict) -> tuple[str, bool]:
+    """The note from the rubric's own template, else the default; and whether the own one
+    failed."""
+    own = rubric.template_sources.get(name)
+    if own:
+        try:
+            return compiled(own).render(context), False
+        except Exception as exc:
+            log.warning(
+                "rubric %s: its %s template failed at line %d (%s); the default one is used",
+                rubric.ref,
+                name,
+                failure_line(exc),
+                type(exc).__name__,
+            )
+    return compiled(_default_source(name)).render(context), bool(own)
+
+
 def render_notes(
     draft: Draft, rubric: Rubric, opportunity: Opportunity, ticket: str, event_type: str
 ) -> Draft:
     context = _context(draft, rubric, opportunity, ticket, event_type)
+    note, note_failed = _render(rubric, "coaching_note", context)
+    summary, summary_failed = _render(rubric, "qa_summary", context)
+    flags = draft.flags
+    if (note_failed or summary_failed) and TEMPLATE_FAILED not in flags:
+        flags = [*flags, TEMPLATE_FAILED]
     return draft.model_copy(
         update={
-            "coaching_note": _template(rubric, "coaching_note").render(context).strip() + "\n",
-            "qa_summary": _template(rubric, "qa_summary").render(context).strip() + "\n",
+            "coaching_note": note.strip() + "\n",
+            "qa_summary": summary.strip() + "\n",
+            "flags": flags,
         }
     )
+
+
+def template_error(source: str, rubric: Rubric) -> tuple[int, str] | None:
+    """Why a rubric's own template cannot be used, as (line, message): a syntax error, a name
+    the sandbox refuses, or a failure on the sample drafts."""
+    problem = static_problem(source)
+    if problem:
+        return problem
+    opportunity = sample_opportunity(rubric)
+    for draft in sample_drafts(rubric):
+        try:
+            compiled(source).render(_context(draft, rubric, opportunity, TICKET, EVENT_TYPE))
+        except Exception as exc:
+            return failure_line(exc), f"on a sample draft: {str(exc)[:200]}"
+    return None

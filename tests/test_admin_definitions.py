@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.app_support import editable_app as app_with_folders
-from tests.app_support import http_client
+from tests.app_support import http_client, post_login
 from tests.definition_files import ANY_CSAT, Folders, copy_definitions, line_of
 from tests.factories import event_dict
 from tests.helpers import assessment_of, bearer, until_drafted
@@ -167,7 +167,7 @@ async def test_invalid_yaml_cel_or_references_are_422_with_located_problems_and_
 
     wrong_id = await put(api, "opportunities", "first-response", good, tokens["ada"])
     (problem,) = invalid(wrong_id)
-    assert ":1: id: the file's id 'low-csat' is not 'first-response'" in problem, problem
+    assert problem == "body:1: id: must be the one in the request path", problem
 
     # A cross-file check: the coach's survey turned into the trainee's breaks every
     # opportunity that sends it to the coach; the problems are in those files.
@@ -187,6 +187,44 @@ async def test_invalid_yaml_cel_or_references_are_422_with_located_problems_and_
     assert await audit_items(api, tokens) == []
 
 
+async def test_a_refused_id_names_the_field_never_the_value_or_a_server_path(api, tokens, folders):
+    """The id in the path or in the file may be anything a client sent: a refusal names the
+    field, and neither echoes it nor says where the folders are on the server."""
+    opportunities, rubrics, _ = folders
+    before = [snapshot(f) for f in folders]
+    ada = bearer(tokens["ada"])
+    low_csat = (opportunities / "low-csat.yaml").read_text().replace("version: 1", "version: 2")
+    renamed = low_csat.replace("id: low-csat", "id: zz-sent-id")
+    wrong_version = (rubrics / "support-core.yaml").read_text()
+    answers = {
+        "body:1: id: must be the one in the request path": await put(
+            api, "opportunities", "zz-asked-id", renamed, tokens["ada"]
+        ),
+        "body:3: version: must be the one in the request path": await put(
+            api, "rubrics", "support-core@77", wrong_version, tokens["ada"]
+        ),
+        "definition_id: only a rubric id has a version (id@version)": await put(
+            api, "opportunities", "zz-asked-id@77", low_csat, tokens["ada"]
+        ),
+        "ref: no such rubric version is loaded": await api.post(
+            "/api/admin/rubrics/zz-asked-id@77/approve", headers=ada
+        ),
+        "opportunity_id: no such opportunity is loaded": await api.post(
+            "/api/admin/opportunities/zz-asked-id/enabled", json={"enabled": False}, headers=ada
+        ),
+    }
+    for expected, response in answers.items():
+        assert response.status_code in (404, 422), response.text
+        detail = response.json()["detail"]
+        said = [detail["message"]] + [
+            f"{p['path']}:{p['line']}: {p['message']}" for p in detail.get("problems") or []
+        ]
+        assert any(s.startswith(expected) for s in said), said
+        for echoed in ("zz-sent-id", "zz-asked-id", "77", str(opportunities.parent)):
+            assert echoed not in response.text, (echoed, response.text)
+    assert [snapshot(f) for f in folders] == before
+
+
 async def test_who_may_change_and_the_body_it_takes(api, http, tokens, folders):
     opportunities = folders[0]
     before = snapshot(opportunities)
@@ -199,7 +237,7 @@ async def test_who_may_change_and_the_body_it_takes(api, http, tokens, folders):
         refused = await put(api, "opportunities", "low-csat", text, tokens[name])
         assert refused.status_code == 403 and refused.json()["detail"]["error"] == "Forbidden"
         refused = await api.post(
-            "/api/admin/rubrics/support-core@1/retire", headers=bearer(tokens[name])
+            "/api/admin/rubrics/support-core@2/retire", headers=bearer(tokens[name])
         )
         assert refused.status_code == 403
     as_json = await api.put(
@@ -217,7 +255,7 @@ async def test_who_may_change_and_the_body_it_takes(api, http, tokens, folders):
     )
     assert "read-only" in message and "COACHFLOW_OPPORTUNITIES_DIR" in message
     approve = await http.post(
-        "/api/admin/rubrics/support-core@1/retire", headers=bearer(tokens["ada"])
+        "/api/admin/rubrics/support-core@2/retire", headers=bearer(tokens["ada"])
     )
     assert "COACHFLOW_RUBRICS_DIR" in conflict(approve, "ReadOnly")
 
@@ -239,53 +277,53 @@ async def test_rubric_versions_are_immutable_drafts_are_approved_and_retired(api
             tokens["ada"],
         )
     )
-    assert "support-core@1 exists with different content" in message and "immutable" in message
-    v2 = v1.replace("version: 1", "version: 2").replace("pass_score: 0.7", "pass_score: 0.8")
+    assert "support-core@2 exists with different content" in message and "immutable" in message
+    v2 = v1.replace("version: 2", "version: 3").replace("pass_score: 0.7", "pass_score: 0.8")
     (problem,) = invalid(await put(api, "rubrics", "support-core", v2, tokens["ada"]))
-    assert "support-core@2.yaml:4: status: a new rubric version is uploaded as a draft" in problem
+    assert "support-core@3.yaml:4: status: a new rubric version is uploaded as a draft" in problem
     draft = v2.replace("status: approved\napproved_by: qa-lead\n", "status: draft\n")
 
-    response = await put(api, "rubrics", "support-core@2", draft, tokens["ada"])
+    response = await put(api, "rubrics", "support-core@3", draft, tokens["ada"])
     assert response.status_code == 200, response.text
     assert response.json()["definition"]["status"] == "draft"
-    assert (rubrics / "support-core@2.yaml").read_text() == draft
-    assert (rubrics / "support-core.yaml").read_text() == v1, "version 1 stays beside it"
+    assert (rubrics / "support-core@3.yaml").read_text() == draft
+    assert (rubrics / "support-core.yaml").read_text() == v1, "version 2 stays beside it"
     listed = {r["ref"]: r for r in (await definitions(api, tokens))["rubrics"]}
-    assert (listed["support-core@1"]["status"], listed["support-core@2"]["status"]) == (
+    assert (listed["support-core@2"]["status"], listed["support-core@3"]["status"]) == (
         "approved",
         "draft",
     )
     # A draft is not scored against: an opportunity cannot pin it yet.
     pinned = (opportunities / "low-csat.yaml").read_text().replace("version: 1", "version: 2")
-    pinned = pinned.replace("rubric: support-core", "rubric: support-core@2")
+    pinned = pinned.replace("rubric: support-core", "rubric: support-core@3")
     (problem,) = invalid(await put(api, "opportunities", "low-csat", pinned, tokens["ada"]))
-    assert "rubric 'support-core@2' is draft, not approved" in problem
+    assert "rubric 'support-core@3' is draft, not approved" in problem
 
     approved = await api.post(
-        "/api/admin/rubrics/support-core@2/approve", headers=bearer(tokens["ada"])
+        "/api/admin/rubrics/support-core@3/approve", headers=bearer(tokens["ada"])
     )
     assert approved.status_code == 200, approved.text
     body = approved.json()
     assert body["definition"]["status"] == "approved" and body["definition"]["approved_by"] == "ada"
-    assert "approved_by: ada" in (rubrics / "support-core@2.yaml").read_text()
+    assert "approved_by: ada" in (rubrics / "support-core@3.yaml").read_text()
     assert (await put(api, "opportunities", "low-csat", pinned, tokens["ada"])).status_code == 200
     again = await api.post(
-        "/api/admin/rubrics/support-core@2/approve", headers=bearer(tokens["ada"])
+        "/api/admin/rubrics/support-core@3/approve", headers=bearer(tokens["ada"])
     )
     assert again.status_code == 200 and again.json()["changed"] is False
 
     retired = await api.post(
-        "/api/admin/rubrics/support-core@1/retire", headers=bearer(tokens["ada"])
+        "/api/admin/rubrics/support-core@2/retire", headers=bearer(tokens["ada"])
     )
     assert retired.status_code == 200, retired.text
     assert "status: retired" in (rubrics / "support-core.yaml").read_text()
     message = conflict(
-        await api.post("/api/admin/rubrics/support-core@1/approve", headers=bearer(tokens["ada"]))
+        await api.post("/api/admin/rubrics/support-core@2/approve", headers=bearer(tokens["ada"]))
     )
     assert "retired" in message
     # Retiring the last approved version would leave the opportunities without a rubric.
     problems = invalid(
-        await api.post("/api/admin/rubrics/support-core@2/retire", headers=bearer(tokens["ada"]))
+        await api.post("/api/admin/rubrics/support-core@3/retire", headers=bearer(tokens["ada"]))
     )
     assert any("escalation.yaml" in p and "no approved version" in p for p in problems), problems
     missing = await api.post(
@@ -295,10 +333,10 @@ async def test_rubric_versions_are_immutable_drafts_are_approved_and_retired(api
 
     actions = [(e["action"], e["target"]) for e in await audit_items(api, tokens)]
     assert actions == [
-        ("definition.rubrics.retire", "rubric:support-core@1"),
+        ("definition.rubrics.retire", "rubric:support-core@2"),
         ("definition.opportunities.put", "opportunity:low-csat"),
-        ("definition.rubrics.approve", "rubric:support-core@2"),
-        ("definition.rubrics.put", "rubric:support-core@2"),
+        ("definition.rubrics.approve", "rubric:support-core@3"),
+        ("definition.rubrics.put", "rubric:support-core@3"),
     ]
 
 
@@ -419,7 +457,7 @@ async def sign_in(tokens) -> AsyncIterator:
     async def signed_in(app, name: str) -> httpx.AsyncClient:
         client = http_client(app)
         clients.append(client)
-        response = await client.post("/login", data={"name": name, "token": tokens[name]})
+        response = await post_login(client, name, tokens[name])
         assert response.status_code == 303, response.text
         return client
 
@@ -438,7 +476,7 @@ async def test_the_admin_page_forms_round_trip_with_csrf(editable_app, web_app, 
     assert page.status_code == 200
     assert 'action="/admin/definitions"' in page.text and 'name="yaml"' in page.text
     assert 'action="/admin/opportunities/low-csat/enabled"' in page.text
-    assert 'action="/admin/rubrics/support-core@1/retire"' in page.text
+    assert 'action="/admin/rubrics/support-core@2/retire"' in page.text
     token = _csrf(page.text)
 
     for wrong in ({}, {"csrf": "0" * 64}):
@@ -482,22 +520,22 @@ async def test_the_admin_page_forms_round_trip_with_csrf(editable_app, web_app, 
     assert disabled.status_code == 303
     assert "enabled: false" in path.read_text() and "version: 3" in path.read_text()
 
-    draft = (rubrics / "support-core.yaml").read_text().replace("version: 1", "version: 2")
+    draft = (rubrics / "support-core.yaml").read_text().replace("version: 2", "version: 3")
     draft = draft.replace("status: approved\napproved_by: qa-lead\n", "status: draft\n")
     uploaded = await ada.post(
         "/admin/definitions", data={"csrf": token, "kind": "rubrics", "yaml": draft}
     )
     assert uploaded.status_code == 303
     page = await ada.get("/admin")
-    assert 'action="/admin/rubrics/support-core@2/approve"' in page.text
-    approved = await ada.post("/admin/rubrics/support-core@2/approve", data={"csrf": token})
+    assert 'action="/admin/rubrics/support-core@3/approve"' in page.text
+    approved = await ada.post("/admin/rubrics/support-core@3/approve", data={"csrf": token})
     assert approved.status_code == 303
-    assert "approved_by: ada" in (rubrics / "support-core@2.yaml").read_text()
+    assert "approved_by: ada" in (rubrics / "support-core@3.yaml").read_text()
     # Retiring the last approved versions is refused on the page, with the problems.
     assert (
-        await ada.post("/admin/rubrics/support-core@1/retire", data={"csrf": token})
+        await ada.post("/admin/rubrics/support-core@2/retire", data={"csrf": token})
     ).status_code == 303
-    refused = await ada.post("/admin/rubrics/support-core@2/retire", data={"csrf": token})
+    refused = await ada.post("/admin/rubrics/support-core@3/retire", data={"csrf": token})
     assert refused.status_code == 422 and "no approved version" in refused.text
 
     lee = await sign_in(editable_app, "lee")

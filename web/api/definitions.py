@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Request, Security
 from pydantic import Field
 
+from domain.yamlsource import MAX_DEPTH, MAX_NODES
 from opportunities.catalog import Catalog
 from opportunities.editor import (
     Conflict,
@@ -244,8 +245,10 @@ async def _answer(
     responses=_responses(401, 403, 409, 413, 415, 422),
     dependencies=[Security(bearer)],
     summary="Add or change an opportunity, a rubric version or a survey",
-    description="The body is the definition file itself, as YAML (`Content-Type: text/yaml`). "
-    "The file's `id` must be the id in the path (for a rubric: `id` or `id@version`). It is "
+    description="The body is the definition file itself, as YAML (`Content-Type: text/yaml`), "
+    f"without anchors or aliases (`&name`, `*name`), at most {MAX_NODES:,} values nested at most "
+    f"{MAX_DEPTH} deep. The file's `id` must be the id in the path (for a rubric: `id` or "
+    "`id@version`). It is "
     "checked with every other definition (rubric and survey references, learning-task "
     "criteria, CEL type probes); any problem is a 422 listing `path:line: message` and "
     "nothing is written. Rubric and survey versions are immutable (the same version with other "
@@ -283,7 +286,7 @@ async def put_definition(
     except UnicodeDecodeError:
         raise problem(422, "Invalid", "body: not valid UTF-8") from None
     if "@" in definition_id and kind != "rubrics":
-        raise problem(422, "Invalid", f"definition_id: only a rubric id has a version ({kind})")
+        raise problem(422, "Invalid", "definition_id: only a rubric id has a version (id@version)")
 
     def make_plan(folders: Folders) -> Plan:
         return prepare(folders, kind, text, definition_id)
