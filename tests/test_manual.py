@@ -55,7 +55,7 @@ async def test_an_opportunity_lends_its_settings_and_two_manual_reviews_may_coex
         task_queue,
         "generic",
         stored,
-        "support-core@1",
+        "support-core@2",
         "lee",
         "low-csat",
     )

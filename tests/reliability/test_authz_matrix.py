@@ -147,10 +147,10 @@ TABLE = [
     row("POST", "/api/admin/opportunities/{opportunity_id}/enabled", "-", 401, 200, 403, 403,
         403, 403, args={"opportunity_id": "low-csat"}, json={"enabled": True}),
     row("POST", "/api/admin/rubrics/{ref}/approve", "-", 401, 200, 403, 403, 403, 403,
-        args={"ref": "support-core@1"}),
+        args={"ref": "support-core@2"}),
     # Retiring the only approved version would leave opportunities without a rubric.
     row("POST", "/api/admin/rubrics/{ref}/retire", "-", 401, 422, 403, 403, 403, 403,
-        args={"ref": "support-core@1"}),
+        args={"ref": "support-core@2"}),
     # Pages: nobody signed in is sent to /login (303).
     page("GET", "/", "-", 303, 303, 303, 303, 303, 303),
     page("GET", "/login", "-", 200, 303, 303, 303, 303, 303),
@@ -201,7 +201,7 @@ TABLE = [
     page("POST", "/admin/opportunities/{opportunity_id}/enabled", "-", 303, 303, 403, 403, 403,
          403, args={"opportunity_id": "low-csat"}, form={"enabled": "true"}),
     page("POST", "/admin/rubrics/{ref}/{action}", "-", 303, 303, 403, 403, 403, 403,
-         args={"ref": "support-core@1", "action": "approve"}),
+         args={"ref": "support-core@2", "action": "approve"}),
 ]  # fmt: skip
 
 # Lists: which assessments each person sees (quinn: low-csat escalates to qa-leads).
