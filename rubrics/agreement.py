@@ -297,7 +297,9 @@ def evaluate(cases: Iterable[Labelled]) -> Report:
             _add(by_rubric, cid, pair)
             cause = case.expected.causes.get(cid)
             if verdict == answer == "fail" and cause:
-                pair = Pair(case.case_id, cause, got.causes.get(cid, AGENT), pair.quote, pair.metric)
+                pair = Pair(
+                    case.case_id, cause, got.causes.get(cid, AGENT), pair.quote, pair.metric
+                )
                 _add(report.causes, cid, pair, CauseFigures)
     report.coach = coach.get(COACH)
     return report
