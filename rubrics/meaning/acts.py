@@ -138,7 +138,7 @@ CLOSING = _rx(
     r"happy (to help|to assist|streaming|gaming|listening|watching|travels|holidays|creating|"
     r"\w+ing)",
     r"(glad|here) to help",
-    r"(let|lmk)( us| me)? know",
+    r"(let|lmk)( us| me)? know( if| how| whenever| anytime| any time| should| in case|[!.]*$)",
     r"feel free",
     r"(reach|reaching) (back )?out( to us| to me)? (if|again|anytime|any time|whenever|with|"
     r"should)",
@@ -231,11 +231,71 @@ PROMISES = _rx(
     r"(goodwill|courtesy) (credit|refund|gesture|payment)",
 )
 
+BLAME_NEEDLES = (
+    "should",
+    "calm",
+    "as i",
+    "as we",
+    "already",
+    "previously",
+    "like i",
+    "like we",
+    "fault",
+    "problem",
+    "issue",
+    "responsib",
+    "failed",
+    "read",
+    "listen",
+    "follow",
+    "attention",
+    "obviously",
+    "clearly",
+    "people",
+    "stop",
+    "whatever",
+    "per my",
+    "on you",
+    "user error",
+    "nothing",
+    "deal with",
+    "won't",
+    "will not",
+    "can't",
+    "cannot",
+    "misunder",
+    "misread",
+    "not sure",
+    "simply",
+)
+PROMISE_NEEDLES = (
+    "refund",
+    "credit",
+    "waive",
+    "reimburs",
+    "comp",
+    "exception",
+    "courtesy",
+    "gesture",
+    "free of charge",
+    "on the house",
+    "goodwill",
+    "voucher",
+    "discount",
+    "gift card",
+)
+
+
+def _needled(act: Act, needles: tuple[str, ...]) -> Act:
+    """`act`, run only on a sentence holding one of `needles`: most sentences hold none."""
+    return lambda text: any(n in text for n in needles) and act(text)
+
+
 ACTS: dict[str, Act] = {
     "acknowledgement": _affirmed(ACKNOWLEDGES),
     "next_step": _outside(NEXT_STEP, NOT_A_STEP),
     "greeting_closing": lambda text: bool(GREETING.search(text)) or _affirmed(CLOSING)(text),
-    "blame": _affirmed(BLAME),
-    "exception_promise": _affirmed(PROMISES),
+    "blame": _needled(_affirmed(BLAME), BLAME_NEEDLES),
+    "exception_promise": _needled(_affirmed(PROMISES), PROMISE_NEEDLES),
     "reports_problem": lambda text: bool(PROBLEM.search(text)),
 }
