@@ -15,7 +15,7 @@ from domain.definitions import MeaningCheck
 from domain.events import Message
 from rubrics.case import Case
 from rubrics.checks.base import Outcome, opening
-from rubrics.meaning.acts import ACTS
+from rubrics.meaning.acts import ACTS, THANKS
 from rubrics.meaning.examples import close_to
 from rubrics.meaning.find import find_sentences
 from rubrics.meaning.sentences import Sentence, sentences
@@ -41,6 +41,8 @@ def acting_sentences(spec: MeaningCheck, messages: list[Message]) -> list[Messag
     def wanted(s: Sentence) -> bool:
         if failing and close_to(s.text, failing):
             return False
+        if spec.judge == "greeting_closing" and s.closing and THANKS.search(s.text):
+            return True
         return act(s.text) or bool(passing and close_to(s.text, passing))
 
     return find_sentences(messages, wanted)

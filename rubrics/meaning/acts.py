@@ -56,8 +56,24 @@ ACKNOWLEDGES = _rx(
     r"(we|i) (really |truly |do )?appreciate (you|your|the|this|that|it)",
     r"(appreciate|thanks for|thank you for) (your|the) (patience|feedback|report|understanding)",
     r"(not|never) (the experience|what) (we|you)",
-    r"(we|i) (can )?(see|noticed|hear) (that )?(you're|you are|you've|you have|your \w+ (is|isn't|"
-    r"has|hasn't|won't|can't|was|wasn't|keeps)|the issue|the problem|this is)",
+    r"(we|i) (can )?(see|noticed|hear) (that )?(you're|you are|you've|you have|the issue|the "
+    r"problem|this is)",
+    r"(happy|glad|love|here) to help( you| him| her| them)? (get|with|fix|retriev\w*|sort|find|"
+    r"recover|restor\w*|reset|set|change|track|understand|figure|make|access|resolve)",
+    r"(is|are) (very |really |so |extremely )?important to (us|me)",
+    r"(is|are|isn't) (no|not) fun",
+    r"(we|i) know (you|how|that|this|it)",
+    r"congrat\w*",
+    r"(working|doing) (very |really )?(hard|all we can|everything we can|our best)",
+    r"thanks again|thank you again",
+    r"hate to (see|hear)",
+    r"(strange|odd|weird|unusual|frustrating) that",
+    r"(glad|happy) to assist you( today)? with",
+    r"if you('re| are) (experiencing|having|seeing|getting|facing|running into)",
+    r"top priorit\w*",
+    r"rest assured",
+    r"(we're|we are) here for you",
+    r"(this|that|it) (sounds|looks|seems) like",
     r"(sorry|sad|bummed|unhappy|gutted|upset) to (hear|see|learn|read|know)",
     r"(oh no|yikes|oh dear|uh oh|oops|ugh|oh man|not good|not ideal|that's odd|that's strange|"
     r"that's not good|that's no good|that's unusual|that's concerning)",
@@ -128,6 +144,10 @@ NOT_A_STEP = _rx(
     r"(have|has) a (great|good|nice|lovely|wonderful|fantastic) \w+",
     lead=r"(?:(?:please|just|simply|kindly|so|and|also) )?",
 )
+THANKS = re.compile(
+    r"(?<![\w'])(thanks|thank you|ty|cheers)( so much| again| for \w+( \w+){0,3})?[!.]*$"
+)
+"""Thanks close a reply only at its end; an opening "Thanks for reaching out" is no greeting."""
 GREETING = re.compile(
     r"^(hi|hey|hello|hiya|howdy|greetings|good (morning|afternoon|evening|day)|dear|welcome)"
     r"(?![\w'])"
@@ -137,7 +157,6 @@ CLOSING = _rx(
     r"(hope|hoping) (you|this|that|it)",
     r"happy (to help|to assist|streaming|gaming|listening|watching|travels|holidays|creating|"
     r"\w+ing)",
-    r"(glad|here) to help",
     r"(let|lmk)( us| me)? know( if| how| whenever| anytime| any time| should| in case|[!.]*$)",
     r"feel free",
     r"(reach|reaching) (back )?out( to us| to me)? (if|again|anytime|any time|whenever|with|"
@@ -146,6 +165,20 @@ CLOSING = _rx(
     r"keep you (posted|updated|informed|in the loop)",
     r"(really |much |truly )?appreciated?( it| that)?[!.]*$",
     r"(more|other|further|any) questions\?",
+    r"(we'd|we would|i'd|i would)( be)? (love|happy|more than happy) to (help|look|take|send|"
+    r"assist|get)",
+    r"let'?s see what (we|i) can do",
+    r"(we'll|we will|i'll|i will) (wait|be waiting|keep an eye out) for",
+    r"(tweet|message|dm|write|get) (back|us|in touch)( \w+){0,3} (if|when|whenever|with any)",
+    r"(send|drop) (a|us a) (dm|message|tweet|line)( \w+){0,3} (with|if|our way)",
+    r"look forward to",
+    r"hope (these|those|they|everything|all)",
+    r"(we'll|we will) (go from there|look out for|keep an eye)",
+    r"let us know (the outcome|the result|how)",
+    r"for (further|more|additional|extra) (assistance|help|support)",
+    r"(need|needs|require) (further |more |any |additional )?(assistance|help|support)",
+    r"(tweet|message|dm|reply) back( @)?( us)? (if|when|whenever|with)",
+    r"stay safe",
     r"(we're|we are|i'm|i am) (here|around|always here|standing by)",
     r"here (for you|if you need|to help|anytime)",
     r"standing by",
@@ -153,7 +186,6 @@ CLOSING = _rx(
     r"(cheers|take care|best wishes|kind regards|regards|enjoy|stay safe|good luck)",
     r"(give|send|drop) us a (shout|line|tweet|dm|message)",
     r"(any|anything) (else|other questions|further questions|more questions)",
-    r"(thanks|thank you|ty)( so much| again| for \w+( \w+){0,3})?[!.]*$",
     r"(all the best|talk soon|speak soon|we'll be here|happy holidays)",
     r"keep (us|me) (posted|updated|informed|in the loop)",
     r"(let us know|tell us) how (it|that|this|things) (goes|go|went|works)",
@@ -162,24 +194,38 @@ CLOSING = _rx(
     r"(notice|see|seeing|noticed) any (improvement|change|difference)",
 )
 PROBLEM = re.compile(
-    r"(?<![\w'])(?:not|no longer|never|nothing|nobody|none|\w+n'?t|cant|wont|dont|didnt|"
-    r"doesnt|isnt|"
-    r"error\w*|issues?|problems?|broken|bug\w*|crash\w*|stuck|lost|missing|gone|hack\w*|"
-    r"suspend\w*|banned|ban|terminat\w*|locked|disabled|deleted|scam\w*|spam\w*|fraud\w*|"
-    r"stolen|cracked|damaged|glitch\w*|outage|down|lag\w*|freez\w*|froze|buffer\w*|fail\w*|"
-    r"wrong|slow|delay\w*|late|frustrat\w*|annoy\w*|angry|ridiculous|terrible|awful|worst|"
-    r"horrible|disappoint\w*|sucks|wtf|unacceptable|useless|pathetic|bummer|upset|furious|"
-    r"fed up|sick of|tired of|disgust\w*|shame|joke|nightmare|hate|charged|billed|refund\w*|"
-    r"overcharg\w*|on hold|waiting|still|again|keeps?|kept|why|trouble|struggl\w*|"
-    r"difficult\w*|unable|impossible|help me|need help|need some help|can you help|"
-    r"could you help|please help|fix\w*|expect\w*|remove|removing|delete|cancel\w*|reset|"
-    r"recover\w*|compromised|weird|strange|odd|confus\w*|except|yet to|hell|damn|lazy|"
-    r"refus\w*|interrupt\w*|it'?s been|long wait|ever since|instead|someone|somebody|"
-    r"wish|would be (great|nice|awesome|good|better)|(please|can you|could you)( please)? (add|"
-    r"give|provide|make|bring|put|allow|figure|change|consider)|feature)(?![\w'])"
+    r"(?<![\w'])(?:(?:not|never|no longer|\w+n't|cant|wont|dont|didnt|doesnt|isnt|havent|"
+    r"hasnt|wasnt|arent|couldnt|wouldnt|werent|unable to|stopped|stop) (?:\w+ ){0,2}?(?:work|"
+    r"load|play|open|connect|show|let|allow|sync|download|install|updat|sign|log|access|"
+    r"receiv|get|got|find|use|respond|answer|arriv|recogni|accept|start|boot|send|pay|charg|"
+    r"fix|help|reply|turn|come|exist|appear|save|print|stream|record|remember|switch|change|"
+    r"join|link|redeem|transfer|verif|authori)\w*|"
+    r"(?:not|\w*n't|isnt|wasnt|arent) (?:there|here|on my|in my|showing)|"
+    r"kick\w* (?:me )?(?:off|out)|"
+    r"nothing|nobody|error\w*|issues?|problems?|broken|bug\w*|crash\w*|stuck|gone|hack\w*|"
+    r"suspend\w*|banned|ban|terminat\w*|locked|disabled|scam\w*|spam\w*|stolen|cracked|"
+    r"damaged|glitch\w*|outage|down|lag\w*|freez\w*|froze|buffer\w*|fail\w*|wrong|slow|"
+    r"delay\w*|late|frustrat\w*|annoy\w*|angry|ridiculous|terrible|awful|worst|horrible|"
+    r"disappoint\w*|sucks|wtf|unacceptable|useless|pathetic|bummer|upset|furious|fed up|"
+    r"sick of|tired of|disgust\w*|shame|joke|nightmare|hate|charged|billed|refund\w*|"
+    r"overcharg\w*|on hold|keeps?|kept|trouble|struggl\w*|difficult\w*|unable|impossible|"
+    r"compromised|confus\w*|except|yet to|hell|damn|lazy|forg[eo]t\w*|promised|come on|"
+    r"going on|deactivat\w*|loss|losing|popped up|for some reason|sad|refus\w*|interrupt\w*|"
+    r"it'?s been|long wait|ever since|none|lost|missing|deleted|fraud\w*|waiting|still|again|"
+    r"why|help me|need help|need some help|can you help|could you help|please help|fix\w*|"
+    r"expect\w*|remove|removing|delete|cancel\w*|reset|recover\w*|weird|strange|odd|assist|"
+    r"where('s| is| are| did| has| have)|charge|instead|someone|somebody|wish|"
+    r"would be (great|nice|awesome|good|better)|(please|can you|could you)( please)? (add|give|"
+    r"provide|make|bring|put|allow|figure|change|consider)|feature)(?![\w'])"
     r"|:\(|:'\(|[\U0001f620\U0001f621\U0001f624\U0001f62d\U0001f622\U0001f97a\U0001f92c"
-    r"\U0001f629\U0001f62b\U0001f61e\U0001f614\U0001f612\U0001f644]"
+    r"\U0001f629\U0001f62b\U0001f61e\U0001f614\U0001f612\U0001f644\U0001f926]"
 )
+NEGATION_CUE = re.compile(
+    r"(?<![\w'])(?:not|never|no longer|\w+n't|cant|wont|dont|didnt|doesnt|isnt|havent|hasnt|"
+    r"wasnt|arent|couldnt|wouldnt|werent)(?![\w'])"
+)
+"""A bare negation marks a problem in a statement ("it's not there"), not in a question ("is
+there a way to filter, not by date?")."""
 BLAME = _rx(
     r"you should(n't| not)? have (?!(received|gotten|got|been|seen|heard|had)\b)\w+",
     r"you should've (?!(received|gotten|got|been|seen|heard|had)\b)\w+",
@@ -297,5 +343,7 @@ ACTS: dict[str, Act] = {
     "greeting_closing": lambda text: bool(GREETING.search(text)) or _affirmed(CLOSING)(text),
     "blame": _needled(_affirmed(BLAME), BLAME_NEEDLES),
     "exception_promise": _needled(_affirmed(PROMISES), PROMISE_NEEDLES),
-    "reports_problem": lambda text: bool(PROBLEM.search(text)),
+    "reports_problem": lambda text: bool(
+        PROBLEM.search(text) or (not text.rstrip().endswith("?") and NEGATION_CUE.search(text))
+    ),
 }

@@ -9,7 +9,7 @@ two clauses, and the "No" of the first never negates the promise in the second.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 _SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n|(?:https?://|www\.)\S+(?=\s+[A-Z])")
@@ -19,9 +19,12 @@ NEGATION = re.compile(
     r"doesn't|couldn't|wouldn't|shouldn't|without|neither|nor|nothing|nobody|unfortunately)"
     r"(?![\w'])"
 )
-HANDLES = re.compile(r"^(?:\s*[@.]\w+)+\s*")
+HANDLES = re.compile(r"^(?:\s*[@.]\w+)+\s*|^[\W_]+(?=\w)")
 URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*")
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+
+
+CLOSING_ZONE = 2
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class Sentence:
     text: str
     """Lower case, apostrophes straightened, leading @handles and links replaced by `<link>`;
     the same length is not kept, so offsets always come from `start` and `end`."""
+    closing: bool = False
+    """One of the message's last two sentences (a signature may follow the closing words)."""
 
 
 def normalise(text: str) -> str:
@@ -52,7 +57,8 @@ def sentences(body: str) -> tuple[Sentence, ...]:
         if text and any(c.isalnum() for c in text):
             out.append(Sentence(start, end, text))
         start = nxt
-    return tuple(out)
+    tail = len(out) - CLOSING_ZONE
+    return tuple(replace(x, closing=True) if i >= tail else x for i, x in enumerate(out))
 
 
 def clause_before(text: str, position: int) -> str:
