@@ -27,7 +27,15 @@ TEMPLATE_FAILED = "note_template_failed"
 
 STRENGTH_QUOTE_LIMIT = 160
 PRAISEWORTHY_KINDS = frozenset(
-    {"metric", "reply_gap", "internal_note", "kb_reference", "resolution_confirmed", "llm"}
+    {
+        "metric",
+        "reply_gap",
+        "internal_note",
+        "kb_reference",
+        "resolution_confirmed",
+        "llm",
+        "meaning",
+    }
 )
 
 

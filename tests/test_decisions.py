@@ -281,7 +281,7 @@ async def test_an_override_rewrites_the_totals_and_the_notes_it_changed(
     tasks the agent is assigned, the QA summary and the pass follow the new score."""
     workflow_id = await _drafted(dev_client, sessions, catalog, task_queue, ticket_id)
     before = await assessment_of(sessions, workflow_id)
-    assert (before.score, before.max_score, before.passed) == (8, 10, True)
+    assert (before.score, before.max_score, before.passed) == (9, 11, True)
     assert "- Acknowledges the customer's situation: \"" in before.coaching_note
     assert "Suggested learning" not in before.coaching_note
     handle = dev_client.get_workflow_handle_for(CoachingWorkflow.run, workflow_id)
@@ -295,7 +295,7 @@ async def test_an_override_rewrites_the_totals_and_the_notes_it_changed(
         ),
     )
     after = await assessment_of(sessions, workflow_id)
-    assert (after.score, after.max_score, after.passed) == (5, 10, False)
+    assert (after.score, after.max_score, after.passed) == (6, 11, False)
     note = after.coaching_note
     assert "- Acknowledges the customer's situation: \"" not in note
     assert "What went well\n- Takes ownership and sets a next step: " in note
@@ -307,8 +307,8 @@ async def test_an_override_rewrites_the_totals_and_the_notes_it_changed(
     assigned = [titles[t.key] for t in state.tasks]
     assert assigned and all(f"- {title} (within " in note for title in assigned)
     assert note.count(" (within ") == len(assigned)
-    assert "Score 5/10 (50%), does not pass the rubric's bar" in after.qa_summary
-    assert after.summary.startswith("Scored 5 of 10 against support-core@1. Failed: ")
+    assert "Score 6/11 (55%), does not pass the rubric's bar" in after.qa_summary
+    assert after.summary.startswith("Scored 6 of 11 against support-core@2. Failed: ")
     assert after.summary.endswith("empathy (agent behavior), tone (agent behavior).")
     assert "- [failed] Acknowledges the customer's situation 0/1: scored 0 of 1 by the lead" in (
         after.qa_summary
@@ -354,7 +354,7 @@ async def test_an_override_of_a_cause_moves_the_point_and_keeps_a_note_the_lead_
     assert rows["lead's note"].coaching_note == decisions["lead's note"].note
     for row in rows.values():
         assert "First reply within SLA 0/2, cause: staffing" in row.qa_summary
-        assert (row.score, row.max_score, row.passed) == (8, 10, True)
+        assert (row.score, row.max_score, row.passed) == (9, 11, True)
         assert [(i["criterion_id"], i["cause"]) for i in row.process_issues] == [
             ("first_response_sla", "staffing")
         ]

@@ -97,7 +97,7 @@ def test_only_the_agents_own_failures_assign_tasks_after_the_leads_changes():
 
 
 def _rubric(pass_score: float) -> Rubric:
-    return load_catalog().rubrics["support-core@1"].model_copy(update={"pass_score": pass_score})
+    return load_catalog().rubrics["support-core@2"].model_copy(update={"pass_score": pass_score})
 
 
 def test_an_override_counts_the_totals_again_and_its_process_issues_follow_the_causes():
@@ -134,7 +134,7 @@ def test_an_override_counts_the_totals_again_and_its_process_issues_follow_the_c
     assert (kb.status, kb.score, kb.evidence) == ("passed", 1.0, [])
     assert (tone, handoff) == tuple(draft.results[1:2] + draft.results[3:])
     assert (after.score, after.max_score, after.passed) == (2.0, 3.0, True)
-    assert after.summary == "Scored 2 of 3 against support-core@1. Failed: empathy (policy)."
+    assert after.summary == "Scored 2 of 3 against support-core@2. Failed: empathy (policy)."
     assert after.process_issues == [
         ProcessIssue(cause="policy", criterion_id="empathy", summary=f"empathy: {lead_s}"),
         standing,
