@@ -49,8 +49,10 @@ def acting_sentences(spec: MeaningCheck, messages: list[Message]) -> list[Messag
 
 
 def _nothing_to_acknowledge(case: Case) -> bool:
+    """The customer only asked: a question, with no sign of a problem anywhere."""
     reports = ACTS["reports_problem"]
-    return not any(reports(s.text) for m in case.messages("customer") for s in sentences(m.body))
+    said = [s.text for m in case.messages("customer") for s in sentences(m.body)]
+    return any("?" in text for text in said) and not any(reports(text) for text in said)
 
 
 def check_meaning(spec: MeaningCheck, case: Case) -> Outcome:
