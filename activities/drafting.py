@@ -1,4 +1,7 @@
-"""Gather the evidence from the store and draft the assessment; persist the draft."""
+"""Gather the evidence from the store and draft the assessment; persist the draft.
+
+The trainee's team decides which leads may review. When the event does not name it, the user
+directory's team for the trainee does, read in the same transaction as the ticket."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.llm_client import LlmClient
-from domain.assessment import Draft
+from domain.assessment import Draft, Trainee
 from domain.coaching import DraftRequest, SavedAssessment, SaveDraftRequest
 from domain.config import DRAFT_ASSESSMENT, SAVE_DRAFT
 from domain.events import Ticket
@@ -18,6 +21,7 @@ from rubrics.case import Case, facts_for, trainee_of
 from rubrics.notes import render_notes
 from rubrics.scoring import EvidenceMismatch, draft, trainee
 from store.drafts import recent_failures, save_draft
+from store.teams import directory_team
 from store.tickets import load_ticket
 from store.uninterrupted import transaction
 
@@ -44,6 +48,17 @@ def build_case(req: DraftRequest, ticket: Ticket, history: tuple[str, ...]) -> C
     )
 
 
+def _event_names_team(ticket: Ticket, trainee_id: str) -> bool:
+    agent = ticket.agent
+    return agent is not None and agent.id == trainee_id and agent.team is not None
+
+
+def _with_team(trainee: Trainee | None, team: str | None) -> Trainee | None:
+    if trainee is None or trainee.team is not None or team is None:
+        return trainee
+    return trainee.model_copy(update={"team": team})
+
+
 class DraftingActivities:
     def __init__(self, sessions: async_sessionmaker, llm: LlmClient | None = None):
         self.sessions = sessions
@@ -60,17 +75,22 @@ class DraftingActivities:
     async def draft_assessment(self, req: DraftRequest) -> Draft:
         event = req.event
 
-        async def read(session: AsyncSession) -> tuple[Ticket | None, tuple[str, ...]]:
+        async def read(
+            session: AsyncSession,
+        ) -> tuple[Ticket | None, tuple[str, ...], str | None]:
             ticket = await load_ticket(session, event.source, event.ticket_id)
             trainee_id = trainee_of(ticket, event.type, event.change) if ticket else None
             if not trainee_id:
-                return ticket, ()
+                return ticket, (), None
             failures = await recent_failures(
                 session, trainee_id, event.occurred_at, exclude=req.workflow_id
             )
-            return ticket, tuple(failures)
+            team = None
+            if not _event_names_team(ticket, trainee_id):
+                team = await directory_team(session, trainee_id)
+            return ticket, tuple(failures), team
 
-        ticket, history = await transaction(self.sessions, read)
+        ticket, history, team = await transaction(self.sessions, read)
         if ticket is None:
             reason = "evidence missing: the ticket is not in the store"
             return Draft(
@@ -88,11 +108,12 @@ class DraftingActivities:
             return Draft(
                 status="stopped",
                 stop_reason=reason,
-                trainee=trainee(case),
+                trainee=_with_team(trainee(case), team),
                 flags=["evidence_mismatch"],
                 priority=3,
                 summary=f"Stopped: {reason}.",
             )
+        drafted = drafted.model_copy(update={"trainee": _with_team(drafted.trainee, team)})
         return render_notes(
             drafted, req.rubric, req.opportunity, f"{event.source}/{event.ticket_id}", event.type
         )

@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import re
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -146,7 +147,9 @@ async def measure_reads(stack: Stack, args: argparse.Namespace, total: int) -> d
     out = {}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
-        signed_in = await http.post("/login", data={"name": lead.name, "token": token})
+        form = re.search(r'name="csrf" value="([0-9a-f]+)"', (await http.get("/login")).text)
+        login = {"csrf": form.group(1) if form else "", "name": lead.name, "token": token}
+        signed_in = await http.post("/login", data=login)
         if signed_in.status_code != 303:
             raise SystemExit(f"sign-in refused: {signed_in.status_code}")
         for name, (url, kw) in cases.items():

@@ -330,7 +330,7 @@ async def dev(settings: Settings, port: int) -> int:
         if not conn.in_process_worker:
             raise SystemExit(f"a dev server already runs at {conn.address}")
         settings.dev_server_file.write_text(json.dumps({"address": conn.address}))
-        server = web_server(settings, conn.client, sessions, definitions)
+        server = web_server(settings, conn.client, sessions, definitions, interactive_docs=True)
         web = asyncio.create_task(server.serve())
         print(
             f"Temporal dev server on {conn.address} (UI http://127.0.0.1:{port + 1000}), "

@@ -1,7 +1,12 @@
-"""Manual assessments: a lead opens one for any stored ticket against any approved rubric.
+"""Manual assessments: a lead opens one for a stored ticket against any approved rubric.
 
 The same CoachingWorkflow runs, started by the lead instead of a trigger. Its opportunity is
 either one the lead names (for its review SLA and learning tasks) or a plain manual one.
+
+A lead may open one only where they could see it (the rule of `web.actions.visible`): the
+ticket's agent is of a team they lead or of no known team, or the opportunity they name is
+reviewed by, or escalates to, one of their reviewer groups. Any other ticket is refused exactly
+as a missing one (TicketNotFound), so no lead can learn which ids exist.
 """
 
 from __future__ import annotations
@@ -9,19 +14,29 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from domain.coaching import MANUAL_EVENT, CoachingInput, EventRef
 from domain.definitions import Opportunity
+from domain.events import Ticket
+from domain.people import Actor
 from opportunities.catalog import Catalog
+from store.teams import directory_team
 from store.tickets import load_ticket
 from workflows.coaching import CoachingWorkflow
 
 
 class ManualAssessmentError(ValueError):
     pass
+
+
+class TicketNotFound(ManualAssessmentError):
+    """The ticket is not stored, or `by` could not see its assessment: the same refusal."""
+
+    def __init__(self, source: str, ticket_id: str) -> None:
+        super().__init__(f"no stored ticket {source}/{ticket_id}")
 
 
 def _opportunity(catalog: Catalog, rubric_ref: str, opportunity_id: str | None) -> Opportunity:
@@ -35,6 +50,22 @@ def _opportunity(catalog: Catalog, rubric_ref: str, opportunity_id: str | None) 
     return opportunity.model_copy(update={"rubric": rubric_ref})
 
 
+async def _team(session: AsyncSession, ticket: Ticket) -> str | None:
+    """The team the assessment will have: its agent's, from the ticket or the directory."""
+    agent = ticket.agent
+    if agent is None:
+        return None
+    return agent.team or await directory_team(session, agent.id)
+
+
+def _may_see(by: Actor, team: str | None, opportunity: Opportunity | None) -> bool:
+    """`opportunity`: the catalog's one the lead named, if any."""
+    if by.role == "admin" or team is None or team in by.teams:
+        return True
+    review = opportunity.review if opportunity else None
+    return review is not None and (review.by in by.groups or review.escalate_to in by.groups)
+
+
 async def start_manual_assessment(
     client: Client,
     sessions: async_sessionmaker,
@@ -46,16 +77,23 @@ async def start_manual_assessment(
     lead: str,
     opportunity_id: str | None = None,
     eager_start: bool = False,
+    by: Actor | None = None,
 ) -> str:
-    """Start the workflow and return its id. The ticket must be stored, the rubric approved."""
+    """Start the workflow and return its id. The ticket must be stored, the rubric approved;
+    with `by`, the lead acting, the assessment must be one they could see (else
+    TicketNotFound, as for a ticket that is not stored)."""
     try:
         rubric = catalog.approved_rubric(rubric_ref)
     except LookupError as exc:
         raise ManualAssessmentError(str(exc)) from None
-    async with sessions() as session:
-        if await load_ticket(session, source, ticket_id) is None:
-            raise ManualAssessmentError(f"no stored ticket {source}/{ticket_id}")
     opportunity = _opportunity(catalog, rubric.ref, opportunity_id)
+    async with sessions() as session:
+        ticket = await load_ticket(session, source, ticket_id)
+        named = opportunity if opportunity_id else None
+        if ticket is None or (
+            by is not None and not _may_see(by, await _team(session, ticket), named)
+        ):
+            raise TicketNotFound(source, ticket_id)
     request = uuid.uuid4().hex[:12]
     event = EventRef(
         source=source,

@@ -1,4 +1,5 @@
-"""`starter.py users add|list`: the user directory every acting command resolves `--as` in."""
+"""`starter.py users add|list|token|role`: the user directory every acting command resolves
+`--as` in."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from service import render
 from service.runtime import open_store
 from service.settings import Settings
-from store.users import UserError, add_user, get_user, issue_token, list_users
+from store.users import UserError, add_user, get_user, issue_token, list_users, set_role
+
+CLI = "cli"
 
 
 async def users_add(
@@ -28,7 +31,7 @@ async def users_add(
                     print(f"name: user {name!r} already exists", file=sys.stderr)
                     return 1
                 data = render.user_dict(await add_user(session, name, role, teams, groups))
-                data["token"] = await issue_token(session, name)
+                data["token"] = await issue_token(session, name, by=CLI)
         except UserError as exc:
             print(f"cannot add user: {exc}", file=sys.stderr)
             return 2
@@ -47,11 +50,12 @@ async def users_add(
 
 
 async def users_token(settings: Settings, name: str, as_json: bool) -> int:
-    """Issue a new bearer token, which replaces the user's old one."""
+    """Issue a new bearer token, which replaces the user's old one and ends their page
+    sessions."""
     async with open_store(settings) as sessions, sessions() as session:
         try:
             async with session.begin():
-                token = await issue_token(session, name)
+                token = await issue_token(session, name, by=CLI)
         except UserError as exc:
             print(f"name: {exc}", file=sys.stderr)
             return 1
@@ -59,6 +63,22 @@ async def users_token(settings: Settings, name: str, as_json: bool) -> int:
         print(json.dumps({"name": name, "token": token}))
     else:
         print(token)
+    return 0
+
+
+async def users_role(settings: Settings, name: str, role: str, as_json: bool) -> int:
+    """Change the user's role; their page sessions end, and the change is audited."""
+    async with open_store(settings) as sessions, sessions() as session:
+        try:
+            async with session.begin():
+                row = await set_role(session, name, role, by=CLI)
+        except UserError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1 if str(exc).startswith("no user") else 2
+    if as_json:
+        print(json.dumps({"name": row.name, "role": row.role}))
+    else:
+        print(f"{row.name} is now {row.role}; their page sessions have ended")
     return 0
 
 

@@ -29,11 +29,22 @@ from store.metrics_review import (
     overrides_by_criterion,
     process_issue_refs,
 )
+from store.metrics_scope import EVERYTHING, MetricsScope
 from store.metrics_sql import NONE_KEY, M, run_all, scalar, sliced, window
 from store.metrics_trends import survey_scores, trends
 from store.models import AssessmentRow
 
-__all__ = ["Metrics", "MetricsSlice", "Rate", "TrendBy", "TrendRow", "compute_metrics", "trends"]
+__all__ = [
+    "EVERYTHING",
+    "Metrics",
+    "MetricsScope",
+    "MetricsSlice",
+    "Rate",
+    "TrendBy",
+    "TrendRow",
+    "compute_metrics",
+    "trends",
+]
 
 
 async def compute_metrics(
@@ -41,29 +52,29 @@ async def compute_metrics(
     since: datetime | None = None,
     until: datetime | None = None,
     slice: MetricsSlice | None = None,
+    scope: MetricsScope = EVERYTHING,
 ) -> Metrics:
-    """Every metric over the events in [since, until) that match the slice. `awaiting_review`
-    is the queue as it is now (sliced, not windowed).
+    """Every metric over the events in [since, until) that match the slice, of the assessments
+    in `scope`. `awaiting_review` is the queue as it is now (sliced, not windowed).
 
     On PostgreSQL the statements run side by side on connections of the session's engine (each
     statement reads committed data, as it would in the session); elsewhere, in the session."""
-    where = [*window(M.occurred_at, since, until), *sliced(M, slice)]
-    is_sliced = bool(sliced(M, slice))
+    where = [*window(M.occurred_at, since, until), *sliced(M, slice), *scope.events(M)]
+    is_sliced = bool(sliced(M, slice) or scope.assessments())
+    in_scope = [*sliced(AssessmentRow, slice), *scope.assessments()]
     # Drafted in the window: an assessment's drafting event is dated at its created_at.
-    drafted = [*window(AssessmentRow.created_at, since, until), *sliced(AssessmentRow, slice)]
+    drafted = [*window(AssessmentRow.created_at, since, until), *in_scope]
     awaiting = (
         select(func.count())
         .select_from(AssessmentRow)
-        .where(
-            AssessmentRow.status.in_(("awaiting_review", "stopped")), *sliced(AssessmentRow, slice)
-        )
+        .where(AssessmentRow.status.in_(("awaiting_review", "stopped")), *in_scope)
     )
     # Independent statements, the longest first: on PostgreSQL they run side by side.
     got = await run_all(
         session,
         {
             "csat": lambda s: csat_recovery(s, where),
-            "repeat": lambda s: repeat_themes(s, where, sliced=is_sliced),
+            "repeat": lambda s: repeat_themes(s, where, is_sliced, scope.assessments()),
             "decisions": lambda s: decision_stats(s, where),
             "card": lambda s: sampled_and_escalated(s, drafted, until),
             "criteria": lambda s: overrides_by_criterion(s, where),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 SCORECARD_THRESHOLD = 0.85
 
@@ -28,6 +28,19 @@ class MetricsSlice(BaseModel):
     rubric_version: int | None = None
     kb_article: str | None = None
     policy: str | None = None
+
+
+class Scope(BaseModel):
+    """What the numbers cover: every assessment, or those one user may see, as their review
+    queue shows them (the teams they lead, the opportunities their reviewer groups review or
+    take on escalation, the assessments reassigned to them, and those whose team is unknown).
+    A slice narrows the numbers within it."""
+
+    everything: bool = True
+    user: str | None = None
+    teams: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    described: str = "every assessment"
 
 
 class Rate(BaseModel):

@@ -44,13 +44,14 @@ def _int(value: str) -> Any:
 
 
 async def repeat_themes(
-    session: AsyncSession, where: list[Any], sliced: bool = False
+    session: AsyncSession, where: list[Any], sliced: bool = False, visible: list[Any] = ()
 ) -> RepeatThemes:
     """Each criterion failed through the agent's behaviour (after the lead's changes) on an
     approved or overridden assessment is a coached theme; it repeats when that agent fails the
     same criterion the same way on an undismissed assessment of a conversation that happened
     in the 30 days after the decision (a semi-join: each theme is counted once). A slice picks
-    the coachings; the later failures are the agent's, in or out of it."""
+    the coachings; the later failures are the agent's, in or out of it, among the assessments
+    `visible` admits."""
     agents = (
         (A.agent_id.in_(select(M.agent_id).where(M.kind.in_(COACHED), *where)),)
         if sliced
@@ -60,7 +61,7 @@ async def repeat_themes(
         select(R.assessment_id, R.criterion_id, A.agent_id, A.occurred_at, A.status)
         .select_from(R)
         .join(A, A.id == R.assessment_id)
-        .where(_agent_failed(R), *agents)
+        .where(_agent_failed(R), *agents, *visible)
         .cte("failing")
         .prefix_with("MATERIALIZED")
     )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.metrics_model import MetricsSlice, QuestionScore, TrendBy, TrendRow
+from store.metrics_scope import EVERYTHING, MetricsScope
 from store.metrics_sql import M, json_pairs, number, sliced, week_start, window
 from store.models import AssessmentRow, CriterionResultRow
 from store.process_issues import standing
@@ -68,6 +69,7 @@ async def trends(
     since: datetime | None = None,
     until: datetime | None = None,
     slice: MetricsSlice | None = None,
+    scope: MetricsScope = EVERYTHING,
 ) -> list[TrendRow]:
     """Week by week (weeks start on Monday, UTC), by `by`:
 
@@ -78,6 +80,8 @@ async def trends(
       policy or documentation, by the policy or help-centre article it names (None when it
       names none), as the gaps count them; an issue a lead's decision files, in the week of
       the decision.
+
+    Only the assessments in `scope` count.
     """
     if by in TREND_CAUSES:
         week = week_start(M.occurred_at)
@@ -89,6 +93,7 @@ async def trends(
                 M.data["cause"].as_string() == TREND_CAUSES[by],
                 *window(M.occurred_at, since, until),
                 *sliced(M, slice),
+                *scope.events(M),
             )
             .subquery()
         )
@@ -108,6 +113,7 @@ async def trends(
                 A.status != "dismissed",
                 *window(A.created_at, since, until),
                 *sliced(A, slice),
+                *scope.assessments(),
             )
             .subquery()
         )

@@ -321,6 +321,8 @@ class UserRow(Base):
     groups: Mapped[list] = mapped_column(JSON)
     token_hash: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
+    # Page sessions carry the version they began under; moving it on ends them all.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditRow(Base):

@@ -7,10 +7,11 @@ import re
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.people import ROLES, Actor
+from store.audit import audit
 from store.models import UserRow
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,199}$")
@@ -52,6 +53,7 @@ async def add_user(
         groups=_labels(list(groups), "group"),
         token_hash=token_hash,
         created_at=datetime.now(UTC),
+        session_version=0,
     )
     session.add(row)
     await session.flush()
@@ -83,15 +85,43 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue_token(session: AsyncSession, name: str) -> str:
-    """A new bearer token for the user, replacing any earlier one; returned once, never stored."""
+async def issue_token(session: AsyncSession, name: str, by: str | None = None) -> str:
+    """A new bearer token for the user, replacing any earlier one and ending the user's page
+    sessions; returned once, never stored. Audited as `user.token_issued` when `by` is given."""
     row = await get_user(session, name)
     if row is None:
         raise UserError(f"no user {name!r}; add one with `starter.py users add`")
     token = f"cf_{secrets.token_urlsafe(32)}"
     row.token_hash = hash_token(token)
+    row.session_version = UserRow.session_version + 1
     await session.flush()
+    if by is not None:
+        await audit(session, by, "user.token_issued", f"user:{name}")
     return token
+
+
+async def end_sessions(session: AsyncSession, name: str) -> None:
+    """End every page session of the user (their bearer token stays valid)."""
+    await session.execute(
+        update(UserRow)
+        .where(UserRow.name == name)
+        .values(session_version=UserRow.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def set_role(session: AsyncSession, name: str, role: str, by: str) -> UserRow:
+    """Change the user's role, ending their page sessions; audited as `user.role_changed`."""
+    if role not in ROLES:
+        raise UserError(f"role: must be one of {', '.join(ROLES)}")
+    row = await get_user(session, name)
+    if row is None:
+        raise UserError(f"no user {name!r}; add one with `starter.py users add`")
+    before, row.role = row.role, role
+    row.session_version = UserRow.session_version + 1
+    await session.flush()
+    await audit(session, by, "user.role_changed", f"user:{name}", {"from": before, "to": role})
+    return row
 
 
 async def user_by_token(session: AsyncSession, token: str) -> UserRow | None:

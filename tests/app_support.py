@@ -3,10 +3,16 @@ upload definitions or sweep the admin routes; and what a test compares before an
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import re
+import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import uvicorn
 from sqlalchemy import func, select, text
 
 from opportunities.catalog import load_catalog
@@ -56,6 +62,23 @@ def http_client(app) -> httpx.AsyncClient:
     )
 
 
+FORM_CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+
+
+async def login_form_token(client: httpx.AsyncClient) -> str:
+    """What a browser gets from the sign-in page: its cookie (in the jar) and its form token."""
+    page = await client.get("/login")
+    assert page.status_code == 200, (page.status_code, page.text[:300])
+    match = FORM_CSRF.search(page.text)
+    return match.group(1) if match else ""
+
+
+async def post_login(client: httpx.AsyncClient, name: str, token: str, **fields: str):
+    """Sign in through the form, as a browser does: the page first, then the post."""
+    data = {"csrf": await login_form_token(client), "name": name, "token": token, **fields}
+    return await client.post("/login", data=data)
+
+
 def files(folders: Folders) -> dict[str, bytes]:
     """Every file of the definition folders, by folder and name."""
     return {
@@ -74,3 +97,23 @@ async def row_counts(sessions) -> dict[str, int]:
             ).scalar_one()
             for table in Base.metadata.sorted_tables
         }
+
+
+@contextlib.asynccontextmanager
+async def listening(server: uvicorn.Server) -> AsyncIterator[str]:
+    """`server` serving on a free port of 127.0.0.1, as its base URL, until the block ends."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(60):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 60)
+        sock.close()

@@ -199,21 +199,26 @@ def web_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def web_app(web_settings, dev_client, worker, sessions, catalog, task_queue):
-    """The web app on the real dev server, a running worker and the test database."""
-    from web.app import create_app
+def web_context(web_settings, dev_client, sessions, catalog, task_queue):
+    """What the web app runs on: the real dev server and the test database."""
     from web.context import WebContext
 
-    return create_app(
-        WebContext(
-            settings=web_settings,
-            client=dev_client,
-            sessions=sessions,
-            definitions=catalog,
-            task_queue=task_queue,
-            secret_key=web_settings.secret_key,
-        )
+    return WebContext(
+        settings=web_settings,
+        client=dev_client,
+        sessions=sessions,
+        definitions=catalog,
+        task_queue=task_queue,
+        secret_key=web_settings.secret_key,
     )
+
+
+@pytest.fixture
+async def web_app(web_context, worker):
+    """The web app on the real dev server, a running worker and the test database."""
+    from web.app import create_app
+
+    return create_app(web_context)
 
 
 @pytest.fixture

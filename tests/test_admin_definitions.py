@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.app_support import editable_app as app_with_folders
-from tests.app_support import http_client
+from tests.app_support import http_client, post_login
 from tests.definition_files import ANY_CSAT, Folders, copy_definitions, line_of
 from tests.factories import event_dict
 from tests.helpers import assessment_of, bearer, until_drafted
@@ -457,7 +457,7 @@ async def sign_in(tokens) -> AsyncIterator:
     async def signed_in(app, name: str) -> httpx.AsyncClient:
         client = http_client(app)
         clients.append(client)
-        response = await client.post("/login", data={"name": name, "token": tokens[name]})
+        response = await post_login(client, name, tokens[name])
         assert response.status_code == 303, response.text
         return client
 

@@ -28,6 +28,7 @@ from store.models import (
     SkillRow,
     SurveyRow,
 )
+from tests.app_support import post_login
 from tests.factories import event_dict
 from tests.helpers import assessment_of, bearer, until_drafted
 from web.app import create_app
@@ -674,8 +675,7 @@ async def test_surveys_show_the_pinned_template_when_the_catalog_moved_on(
     ) as client:
         (survey,) = (await call(client, "GET", "/api/me/surveys", tokens["a-17"])).json()
         # The page shows and checks the pinned version too.
-        login = {"name": "a-17", "token": tokens["a-17"]}
-        assert (await client.post("/login", data=login)).status_code == 303
+        assert (await post_login(client, "a-17", tokens["a-17"])).status_code == 303
         page = await client.get("/me")
         assert 'name="q.usefulness"' in page.text and 'name="q.new_only"' not in page.text
         token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)

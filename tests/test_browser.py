@@ -10,12 +10,10 @@ only when that is impossible here. Screenshots go to the test's tmp_path.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ import uvicorn
 from sqlalchemy import select
 
 from store.models import DecisionRow, LearningTaskRow, SkillRow
+from tests.app_support import listening
 from tests.factories import make_event
 from tests.helpers import assessment_of, until_drafted
 
@@ -75,21 +74,9 @@ class _Server(uvicorn.Server):
 
 @pytest.fixture
 async def live_url(web_app) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     server = _Server(uvicorn.Config(web_app, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    async with asyncio.timeout(10):
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
-    sock.close()
+    async with listening(server) as url:
+        yield url
 
 
 async def test_a_lead_overrides_in_the_browser_and_the_trainee_completes_the_task(

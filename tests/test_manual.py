@@ -1,4 +1,5 @@
-"""Manual assessments: any stored ticket, any approved rubric, the same workflow."""
+"""Manual assessments: a stored ticket the lead may see, any approved rubric, the same
+workflow."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from domain.coaching import LeadDecision
-from service.manual import ManualAssessmentError, start_manual_assessment
+from service.manual import ManualAssessmentError, TicketNotFound, start_manual_assessment
 from store.models import AssessmentRow
 from store.tickets import upsert_event
 from tests.factories import make_event
 from tests.helpers import until_drafted
-from tests.people import lead
+from tests.people import LEAD, OUTSIDE_LEAD, QA_LEAD, lead
 from workflows.coaching import CoachingWorkflow
 
 
@@ -96,3 +97,25 @@ async def test_what_cannot_be_assessed_is_refused(
         )
     async with sessions() as session:
         assert (await session.execute(select(AssessmentRow))).first() is None
+
+
+async def test_a_lead_opens_none_for_another_team_s_agent(
+    dev_client, worker, sessions, catalog, task_queue, stored
+):
+    """The ticket's agent, a-17, is tier1's: tier2's lead and the QA lead (whose group reviews
+    no plain manual assessment) are refused as for a ticket that is not stored."""
+
+    async def start(ticket: str, by, opportunity: str | None = None) -> str:
+        return await start_manual_assessment(
+            dev_client, sessions, catalog, task_queue, "generic", ticket, "support-core",
+            by.id, opportunity, by=by,
+        )  # fmt: skip
+
+    for by in (OUTSIDE_LEAD, QA_LEAD):
+        with pytest.raises(TicketNotFound, match=f"^no stored ticket generic/{stored}$"):
+            await start(stored, by)
+    async with sessions() as session:
+        assert (await session.execute(select(AssessmentRow))).first() is None
+    # low-csat escalates to qa-leads: the QA lead may open one through it.
+    for by, opportunity in ((LEAD, None), (QA_LEAD, "low-csat")):
+        await until_drafted(dev_client, await start(stored, by, opportunity))

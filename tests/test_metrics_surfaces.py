@@ -1,7 +1,8 @@
 """The metrics surfaces on the known history of tests/test_metrics.py: `GET /api/metrics` and
 `GET /api/metrics/trends` give exactly what compute_metrics and trends give, for every slice
 field, and refuse what they do not know; `/dashboard` and `/dashboard/trends` show the sliced
-numbers and the weekly SVG; `starter.py metrics` prints the window, the slice and the numbers."""
+numbers and the weekly SVG; `starter.py metrics` prints the window, the slice and the numbers.
+An admin's numbers cover everything; a lead's, what the lead's queue shows, and say so."""
 
 from __future__ import annotations
 
@@ -71,41 +72,48 @@ async def computed(sessions, **kwargs) -> Metrics:
         return await compute_metrics(session, **kwargs)
 
 
+def metrics_of(body: dict) -> dict:
+    """The figures of compute_metrics in an answer of the API, which adds what they cover."""
+    return {name: body[name] for name in Metrics.model_fields}
+
+
 def iso(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
 async def test_every_slice_field_gives_what_compute_metrics_gives(http, tokens, history):
     assert set(SLICE_VALUES) == set(MetricsSlice.model_fields)
-    lead = bearer(tokens["lee"])
-    whole = (await http.get("/api/metrics", headers=lead)).json()
+    admin = bearer(tokens["ada"])
+    whole = metrics_of((await http.get("/api/metrics", headers=admin)).json())
     assert whole == (await computed(history)).model_dump(mode="json")
     assert whole["drafted"] == 10
     since, until = T0 + 2 * DAY, T0 + 30 * DAY
     for name, value in SLICE_VALUES.items():
         chosen = MetricsSlice(**{name: value})
-        got = await http.get("/api/metrics", params={name: value}, headers=lead)
+        got = await http.get("/api/metrics", params={name: value}, headers=admin)
         assert got.status_code == 200, (name, got.text)
-        assert got.json() == (await computed(history, slice=chosen)).model_dump(mode="json")
-        assert got.json() != whole, f"{name}={value} narrowed nothing"
+        sliced = metrics_of(got.json())
+        assert sliced == (await computed(history, slice=chosen)).model_dump(mode="json")
+        assert sliced != whole, f"{name}={value} narrowed nothing"
         window = {name: value, "since": iso(since), "until": iso(until)}
-        got = await http.get("/api/metrics", params=window, headers=lead)
+        got = await http.get("/api/metrics", params=window, headers=admin)
         expected = await computed(history, since=since, until=until, slice=chosen)
-        assert got.json() == expected.model_dump(mode="json"), name
-    # Fields combine, and an admin reads them too.
+        assert metrics_of(got.json()) == expected.model_dump(mode="json"), name
+    # Fields combine.
     combined = {"team": "tier2", "rubric_version": 2, "kb_article": "kb-101"}
-    got = await http.get("/api/metrics", params=combined, headers=bearer(tokens["ada"]))
+    got = await http.get("/api/metrics", params=combined, headers=admin)
     expected = await computed(history, slice=MetricsSlice(**combined))
-    assert got.json() == expected.model_dump(mode="json")
+    assert metrics_of(got.json()) == expected.model_dump(mode="json")
+    assert got.json()["scope"] == EVERYTHING
     # A4 alone: stopped for its outdated article.
     assert (expected.drafted, expected.stopped, expected.process_issues) == (0, 1, 1)
     assert expected.documentation_gaps == {"kb-101": 1}
 
 
 async def test_trends_over_http(http, tokens, history):
-    lead = bearer(tokens["lee"])
+    admin = bearer(tokens["ada"])
     got = await http.get(
-        "/api/metrics/trends", params={"by": "agent", "until": iso(T0 + 50 * DAY)}, headers=lead
+        "/api/metrics/trends", params={"by": "agent", "until": iso(T0 + 50 * DAY)}, headers=admin
     )
     assert got.status_code == 200, got.text
     body = got.json()
@@ -123,7 +131,7 @@ async def test_trends_over_http(http, tokens, history):
 
     # `weeks` counts back from `until`: 2 weeks before Monday 16 March, 09:00 start on the 9th.
     params = {"by": "criterion", "weeks": 2, "until": iso(T0 + 14 * DAY), "team": "tier1"}
-    body = (await http.get("/api/metrics/trends", params=params, headers=lead)).json()
+    body = (await http.get("/api/metrics/trends", params=params, headers=admin)).json()
     assert body["since"] == "2026-03-09T00:00:00Z" and body["weeks"] == ["2026-03-09", "2026-03-16"]
     async with history() as session:
         expected = await trends(
@@ -139,7 +147,7 @@ async def test_trends_over_http(http, tokens, history):
     # Process gaps by the record they name, within a slice.
     body = (
         await http.get(
-            "/api/metrics/trends", params={"by": "kb_article", "team": "tier2"}, headers=lead
+            "/api/metrics/trends", params={"by": "kb_article", "team": "tier2"}, headers=admin
         )
     ).json()
     assert [(r["week"], r["key"], r["count"]) for r in body["rows"]] == [
@@ -216,12 +224,12 @@ def expected_tiles(m: Metrics) -> dict[str, str]:
 
 
 async def test_the_dashboard_shows_the_sliced_numbers(http, tokens, history):
-    lead = bearer(tokens["lee"])
-    whole = await http.get("/dashboard", params={"days": "all"}, headers=lead)
+    admin = bearer(tokens["ada"])
+    whole = await http.get("/dashboard", params={"days": "all"}, headers=admin)
     assert whole.status_code == 200, whole.text
     assert tiles(whole.text) == expected_tiles(await computed(history))
 
-    page = await http.get("/dashboard", params={"days": "all", "team": "tier2"}, headers=lead)
+    page = await http.get("/dashboard", params={"days": "all", "team": "tier2"}, headers=admin)
     sliced = await computed(history, slice=MetricsSlice(team="tier2"))
     assert tiles(page.text) == expected_tiles(sliced) != tiles(whole.text)
     assert "all time · team tier2" in page.text
@@ -236,7 +244,7 @@ async def test_the_dashboard_shows_the_sliced_numbers(http, tokens, history):
     dated = await http.get(
         "/dashboard",
         params={"from": "2026-03-09", "to": "2026-03-31", "rubric_version": "1"},
-        headers=lead,
+        headers=admin,
     )
     expected = await computed(
         history,
@@ -254,7 +262,7 @@ async def test_the_dashboard_shows_the_sliced_numbers(http, tokens, history):
         ({"from": "2026-03-09", "to": "2026-03-01"}, "to: must not be before from"),
         ({"to": "9999-12-31"}, "to: must be a date before 9999-12-31"),
     ):
-        refused = await http.get("/dashboard", params=params, headers=lead)
+        refused = await http.get("/dashboard", params=params, headers=admin)
         assert refused.status_code == 422 and field in refused.text, params
     trainee = await http.get("/dashboard", headers=bearer(tokens["a-17"]))
     assert trainee.status_code == 403
@@ -270,9 +278,9 @@ def table_rows(html: str) -> dict[str, list[str]]:
 
 
 async def test_the_trends_page_charts_weeks_and_tabulates_them(http, tokens, history):
-    lead = bearer(tokens["lee"])
+    admin = bearer(tokens["ada"])
     params = {"by": "agent", "weeks": "8", "to": "2026-04-26"}
-    page = await http.get("/dashboard/trends", params=params, headers=lead)
+    page = await http.get("/dashboard/trends", params=params, headers=admin)
     assert page.status_code == 200, page.text
     assert '<svg class="chart weekly"' in page.text
     assert "<title>week of 2026-03-02 · a-1: 2</title>" in page.text
@@ -284,17 +292,119 @@ async def test_the_trends_page_charts_weeks_and_tabulates_them(http, tokens, his
     }
 
     params = {"by": "kb_article", "weeks": "8", "to": "2026-04-26", "team": "tier1"}
-    page = await http.get("/dashboard/trends", params=params, headers=lead)
+    page = await http.get("/dashboard/trends", params=params, headers=admin)
     assert table_rows(page.text) == {
         "kb-101": ["0", "1", "0", "0", "0", "0", "0", "0", "1", "0"],
         "kb-202": ["0", "1", "0", "0", "0", "0", "0", "0", "1", "0"],
     }
     assert "last 8 weeks to 2026-04-26 · team tier1" in page.text
 
-    empty = await http.get("/dashboard/trends", params={"to": "2025-01-05"}, headers=lead)
+    empty = await http.get("/dashboard/trends", params={"to": "2025-01-05"}, headers=admin)
     assert "nothing to show yet" in empty.text and "Nothing in these weeks" in empty.text
-    refused = await http.get("/dashboard/trends", params={"rubric_version": "x"}, headers=lead)
+    refused = await http.get("/dashboard/trends", params={"rubric_version": "x"}, headers=admin)
     assert refused.status_code == 422 and "rubric_version" in refused.text
+
+
+# What each lead's numbers cover: a-1 is tier1's (lee), a-2 tier2's (olga).
+LEADS = {"lee": ("tier1", "a-1", "a-2"), "olga": ("tier2", "a-2", "a-1")}
+EVERYTHING = {
+    "everything": True,
+    "user": None,
+    "teams": [],
+    "groups": [],
+    "described": "every assessment",
+}
+
+
+def lead_scope(name: str, team: str) -> dict:
+    return {
+        "everything": False,
+        "user": name,
+        "teams": [team],
+        "groups": [],
+        "described": f"the assessments {name} may see: those of team {team}, reassigned to "
+        f"{name} and of no known team",
+    }
+
+
+async def test_a_lead_counts_only_what_their_queue_shows(http, tokens, history):
+    """Another team's or agent's figures are empty, exactly as a team or agent that does not
+    exist: nothing tells one from the other. The answer says what it covers."""
+    for name, (team, agent, other) in LEADS.items():
+        lead = bearer(tokens[name])
+        own = await computed(history, slice=MetricsSlice(team=team))
+        got = (await http.get("/api/metrics", headers=lead)).json()
+        assert metrics_of(got) == own.model_dump(mode="json"), name
+        assert got["scope"] == lead_scope(name, team)
+        empty = (await http.get("/api/metrics", params={"team": "nobody"}, headers=lead)).json()
+        assert (empty["drafted"], empty["stopped"], empty["tickets_reviewed"]) == (0, 0, 0)
+        assert empty["repeat_themes"]["coached"] == empty["csat_recovery"]["coachings"] == 0
+        others = {"tier1": "tier2", "tier2": "tier1"}[team]
+        for params in ({"team": others}, {"agent": other}, {"agent": "nobody"}):
+            got = await http.get("/api/metrics", params=params, headers=lead)
+            assert got.status_code == 200 and got.json() == empty, (name, params)
+        for by, seen in (("agent", agent), ("team", team), ("criterion", None)):
+            trend = await http.get("/api/metrics/trends", params={"by": by}, headers=lead)
+            body = trend.json()
+            assert body["scope"] == lead_scope(name, team)
+            expected = await computed_trends(history, by, MetricsSlice(team=team))
+            assert body["rows"] == expected, (name, by)
+            assert seen is None or {r["key"] for r in body["rows"]} == {seen}
+        for params in ({"agent": other}, {"agent": "nobody"}):
+            trend = await http.get(
+                "/api/metrics/trends", params={**params, "by": "agent"}, headers=lead
+            )
+            assert trend.json()["rows"] == [], (name, params)
+
+    admin = bearer(tokens["ada"])
+    got = (await http.get("/api/metrics", params={"team": "tier2"}, headers=admin)).json()
+    assert got["scope"] == EVERYTHING and got["drafted"] > 0
+    trend = await http.get("/api/metrics/trends", params={"by": "agent"}, headers=admin)
+    assert {r["key"] for r in trend.json()["rows"]} == {"a-1", "a-2"}
+    assert trend.json()["scope"] == EVERYTHING
+
+
+async def computed_trends(sessions, by: str, chosen: MetricsSlice) -> list[dict]:
+    async with sessions() as session:
+        return [r.model_dump(mode="json") for r in await trends(session, by, slice=chosen)]
+
+
+async def test_an_assessment_reassigned_to_a_lead_counts_in_their_numbers(http, tokens, history):
+    """The same rule as the queue: A3 (a-2, tier2) reassigned to lee is lee's to see."""
+    async with history() as session, session.begin():
+        query = select(AssessmentRow.id).where(AssessmentRow.event_id == "e-A3")
+        a3 = (await session.execute(query)).scalar_one()
+        await session.execute(
+            update(AssessmentRow).where(AssessmentRow.id == a3).values(assigned_lead="lee")
+        )
+    lee = bearer(tokens["lee"])
+    listed = (await http.get("/api/assessments", params={"agent": "a-2"}, headers=lee)).json()
+    assert [item["id"] for item in listed["items"]] == [a3]
+    got = (await http.get("/api/metrics", params={"agent": "a-2"}, headers=lee)).json()
+    assert (got["drafted"], got["dismissed"], got["escalations"]["assessed"]) == (1, 1, 1)
+    assert got["policy_gaps"] == {"refund-policy": 1}
+
+
+async def test_a_lead_s_dashboard_shows_their_scope_only(http, tokens, history):
+    lee = bearer(tokens["lee"])
+    own = await computed(history, slice=MetricsSlice(team="tier1"))
+    page = await http.get("/dashboard", params={"days": "all"}, headers=lee)
+    assert page.status_code == 200, page.text
+    assert tiles(page.text) == expected_tiles(own)
+    assert "Covers the assessments lee may see: those of team tier1" in page.text
+    # Nothing of tier2: not in the figures, the queue's state, nor the form's suggestions.
+    assert "a-2" not in page.text and "tier2" not in page.text
+    sliced = await http.get("/dashboard", params={"days": "all", "team": "tier2"}, headers=lee)
+    nobody = await http.get("/dashboard", params={"days": "all", "team": "nobody"}, headers=lee)
+    assert tiles(sliced.text) == tiles(nobody.text)
+    assert tiles(sliced.text)["tickets reviewed"] == "0"
+    trends_page = await http.get("/dashboard/trends", params={"by": "agent"}, headers=lee)
+    assert trends_page.status_code == 200
+    assert (
+        "a-2" not in trends_page.text and "Covers the assessments lee may see" in trends_page.text
+    )
+    admin = await http.get("/dashboard", params={"days": "all"}, headers=bearer(tokens["ada"]))
+    assert "Covers every assessment." in admin.text and "a-2" in admin.text
 
 
 def starter(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess:

@@ -15,8 +15,9 @@ from sqlalchemy.engine import make_url
 
 from store.db import fresh_database, make_engine
 from store.migrate import alembic_config, upgrade
-from store.models import AssessmentRow, Base, MeasurementEventRow, TicketRow
+from store.models import AssessmentRow, Base, MeasurementEventRow, TicketRow, UserRow
 
+HEAD = "0010"
 QUEUE_INDEX = (
     "ix_assessments_queue_visible ON assessments "
     "(status, priority, created_at, team, assigned_lead, opportunity_id)"
@@ -68,7 +69,7 @@ async def _build_queue_index_by_hand(url: str) -> None:
 
 
 async def test_the_migrated_schema_matches_the_models(database_url):
-    assert await _schema(database_url) == ([], "0009")
+    assert await _schema(database_url) == ([], HEAD)
 
 
 def _fresh_database(database_url: str, folder: Path):
@@ -88,14 +89,14 @@ async def test_a_queue_index_built_beforehand_is_kept_and_the_upgrade_finishes(
         await _build_queue_index_by_hand(url)
 
         await upgrade(url)
-        assert await _schema(url) == ([], "0009")
+        assert await _schema(url) == ([], HEAD)
 
         await asyncio.to_thread(command.downgrade, alembic_config(url), "0007")
         indexes = await _assessment_indexes(url)
         assert "ix_assessments_queue" in indexes
         assert "ix_assessments_queue_visible" not in indexes
         await upgrade(url)
-        assert await _schema(url) == ([], "0009")
+        assert await _schema(url) == ([], HEAD)
 
 
 async def test_released_at_is_filled_from_each_assessment_s_coaching_start(
@@ -154,6 +155,33 @@ async def test_released_at_is_filled_from_each_assessment_s_coaching_start(
         finally:
             await engine.dispose()
     assert released == {"closed_incomplete": None, "coaching": started}
+
+
+async def test_existing_users_start_at_session_version_zero(database_url, tmp_path: Path):
+    """0010: users added before it keep working; their first sign-in carries version 0."""
+    at = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    async with _fresh_database(database_url, tmp_path) as url:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "0009")
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "INSERT INTO users (name, role, teams, groups, created_at) "
+                        "VALUES ('lee', 'lead', '[]', '[]', :at)"
+                    ),
+                    {"at": at},
+                )
+            await upgrade(url)
+            async with engine.connect() as conn:
+                versions = (await conn.execute(select(UserRow.name, UserRow.session_version))).all()
+            await asyncio.to_thread(command.downgrade, alembic_config(url), "0009")
+            async with engine.connect() as conn:
+                columns = await conn.run_sync(lambda sync: inspect(sync).get_columns("users"))
+        finally:
+            await engine.dispose()
+    assert versions == [("lee", 0)]
+    assert "session_version" not in {c["name"] for c in columns}
 
 
 def _assessment_at_0008(ticket_id: int, status: str, at: datetime) -> dict:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from store.lifecycle import lifecycle_of
 from store.models import AssessmentRow, DecisionRow, LearningTaskRow
+from tests.app_support import post_login
 from tests.factories import make_event
 from tests.helpers import assessment_of, until_drafted
 from web.auth import SESSION_COOKIE
@@ -44,7 +45,7 @@ async def browser_for(web_app) -> AsyncIterator:
 
 async def signed_in(browser_for, tokens, name: str) -> httpx.AsyncClient:
     client = browser_for()
-    response = await client.post("/login", data={"name": name, "token": tokens[name]})
+    response = await post_login(client, name, tokens[name])
     assert response.status_code == 303, response.text
     return client
 
@@ -74,13 +75,13 @@ async def test_sign_in_with_a_wrong_token_fails_and_the_right_one_sets_an_http_o
     page = await http.get("/login")
     assert page.status_code == 200 and 'name="token"' in page.text
     for name, token in (("lee", "not-the-token"), ("lee", tokens["a-17"]), ("nobody", "x")):
-        refused = await http.post("/login", data={"name": name, "token": token})
+        refused = await post_login(http, name, token)
         assert refused.status_code == 401
         assert "do not match" in refused.text
         assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
     assert (await http.get("/queue")).status_code == 303
 
-    ok = await http.post("/login", data={"name": "lee", "token": tokens["lee"]})
+    ok = await post_login(http, "lee", tokens["lee"])
     assert ok.status_code == 303 and ok.headers["location"] == "/queue"
     cookie = ok.headers["set-cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=")
@@ -94,14 +95,10 @@ async def test_sign_in_with_a_wrong_token_fails_and_the_right_one_sets_an_http_o
     http.cookies.clear()
     went = await http.get("/dashboard?days=7")
     assert went.status_code == 303 and went.headers["location"].startswith("/login?next=")
-    back = await http.post(
-        "/login", data={"name": "lee", "token": tokens["lee"], "next": "/dashboard?days=7"}
-    )
+    back = await post_login(http, "lee", tokens["lee"], next="/dashboard?days=7")
     assert back.headers["location"] == "/dashboard?days=7"
     http.cookies.clear()
-    away = await http.post(
-        "/login", data={"name": "lee", "token": tokens["lee"], "next": "//evil.example/x"}
-    )
+    away = await post_login(http, "lee", tokens["lee"], next="//evil.example/x")
     assert away.headers["location"] == "/queue"
 
     # Signing out needs the form's token, then clears the cookie.
@@ -283,6 +280,26 @@ async def test_a_lead_overrides_through_the_form_and_the_trainee_completes_the_t
     )
     assert ack.status_code == 303
     assert "You acknowledged" in (await trainee.get(ack.headers["location"])).text
+
+
+@pytest.mark.parametrize("score", ["nan", "inf", "-Infinity", "1e309"])
+async def test_an_override_score_that_is_not_finite_is_a_422_naming_the_field(
+    browser_for, tokens, drafted, sessions, score
+):
+    lead = await signed_in(browser_for, tokens, "lee")
+    page = await lead.get(f"/assessments/{drafted.id}")
+    refused = await lead.post(
+        f"/assessments/{drafted.id}/decide",
+        data={
+            "csrf": csrf_of(page.text),
+            "action": "override",
+            "score.empathy": score,
+            "reason": "no empathy in reply 2",
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    assert "scores.empathy: must be a finite number" in refused.text
+    assert await _decisions(sessions) == 0
 
 
 async def test_the_dashboard_draws_the_metrics_and_admin_lists_definitions_and_audit(

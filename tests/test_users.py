@@ -122,3 +122,39 @@ async def test_a_token_is_stored_hashed_and_a_new_one_replaces_the_old(sessions)
     async with sessions() as session:
         assert await user_by_token(session, first) is None
         assert (await user_by_token(session, second)).name == "lee"
+
+
+async def _versions(sessions) -> dict[str, int]:
+    async with sessions() as session:
+        return {u.name: u.session_version for u in await list_users(session)}
+
+
+async def test_a_new_token_a_sign_out_and_a_role_change_each_move_the_session_version_on(
+    sessions,
+):
+    from store.audit import audit_log
+    from store.users import end_sessions, issue_token, set_role
+
+    async with sessions() as session, session.begin():
+        await add_user(session, "lee", "lead", ["tier1"])
+        await add_user(session, "sam", "lead", ["tier1"])
+    assert await _versions(sessions) == {"lee": 0, "sam": 0}
+    async with sessions() as session, session.begin():
+        token = await issue_token(session, "lee", by="cli")
+    async with sessions() as session, session.begin():
+        await end_sessions(session, "lee")
+    async with sessions() as session, session.begin():
+        assert (await set_role(session, "lee", "admin", by="ops")).role == "admin"
+    assert await _versions(sessions) == {"lee": 3, "sam": 0}
+
+    async with sessions() as session:
+        with pytest.raises(UserError, match="role: must be one of"):
+            await set_role(session, "lee", "boss", by="ops")
+        with pytest.raises(UserError, match="no user 'ghost'"):
+            await set_role(session, "ghost", "lead", by="ops")
+        entries = [(e.actor, e.action, e.target, e.details) for e in await audit_log(session)]
+    assert entries == [
+        ("ops", "user.role_changed", "user:lee", {"from": "lead", "to": "admin"}),
+        ("cli", "user.token_issued", "user:lee", {}),
+    ]
+    assert token not in repr(entries)

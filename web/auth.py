@@ -1,23 +1,25 @@
-"""Who is asking: a bearer token (the API) or a signed, HTTP-only session cookie (the pages),
-resolved against the user directory; and the CSRF token that every page form carries."""
+"""Who is asking: a bearer token (the API) or a signed, HTTP-only session cookie (the pages,
+web/sessions.py), resolved against the user directory; and the CSRF token that every page form
+carries. Failed bearer tokens count against the client's address (web/throttle.py)."""
 
 from __future__ import annotations
 
 import hmac
-import secrets
+import logging
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from domain.people import Actor
 from store.users import actor_of, get_user, user_by_token
+from web import sessions
 from web.context import Context, WebContext
+from web.sessions import SESSION_COOKIE, now
+from web.throttle import address_key, address_of, throttle_of
 
-SESSION_COOKIE = "coachflow_session"
-SESSION_SECONDS = 12 * 3600
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,62 +36,81 @@ class User:
         return self.actor.role
 
 
-def _serializer(context: WebContext) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(context.secret_key, salt="coachflow-session")
+def forbidden(message: str) -> HTTPException:
+    return HTTPException(403, detail={"error": "Forbidden", "message": message})
 
 
-def session_cookie(context: WebContext, name: str) -> str:
-    return _serializer(context).dumps({"user": name, "sid": secrets.token_urlsafe(16)})
+def too_many(wait: int, what: str) -> HTTPException:
+    return HTTPException(
+        429,
+        detail={
+            "error": "TooManyAttempts",
+            "message": f"{what}: too many failed attempts; retry after {wait} s",
+        },
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def mac(context: WebContext, purpose: str, value: str) -> str:
+    key = context.secret_key.encode()
+    return hmac.new(key, f"{purpose}:{value}".encode(), sha256).hexdigest()
 
 
 def csrf_token(context: WebContext, user: User) -> str:
     """Bound to the session, so a token from another session never passes."""
-    key = context.secret_key.encode()
-    return hmac.new(key, f"csrf:{user.session_id}".encode(), sha256).hexdigest()
+    return mac(context, "csrf", str(user.session_id))
 
 
 def check_csrf(context: WebContext, user: User, token: str | None) -> None:
     if user.session_id is None:
         return
-    if not token or not hmac.compare_digest(token, csrf_token(context, user)):
-        raise HTTPException(
-            403, detail={"error": "Forbidden", "message": "csrf: token missing or wrong"}
-        )
+    if not token or not hmac.compare_digest(token.encode(), csrf_token(context, user).encode()):
+        raise forbidden("csrf: token missing or wrong")
 
 
-async def _from_bearer(context: WebContext, header: str) -> User | None:
+async def _from_bearer(request: Request, context: WebContext, header: str) -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
+    throttle, address, at = throttle_of(request.app), address_of(request), now(request)
+    wait = throttle.retry_after([address_key(address)], at)
+    if wait:
+        log.warning("bearer token not checked: %s is locked for %s s", address, wait)
+        raise too_many(wait, "authorization")
     async with context.sessions() as session:
         row = await user_by_token(session, token.strip())
-    return User(actor_of(row)) if row else None
+    if row is None:
+        locked = throttle.failed([address_key(address)], at)
+        log.warning("bearer token refused from %s (address locked for %s s)", address, locked)
+        return None
+    return User(actor_of(row))
 
 
-async def _from_cookie(context: WebContext, cookie: str) -> User | None:
-    try:
-        data = _serializer(context).loads(cookie, max_age=SESSION_SECONDS)
-    except BadSignature:
+async def _from_cookie(request: Request, context: WebContext, cookie: str) -> User | None:
+    session = sessions.read(context.secret_key, cookie)
+    if session is None:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("user"), str):
+    async with context.sessions() as db:
+        row = await get_user(db, session.user)
+    at = now(request)
+    if row is None or not sessions.live(session, row, at):
         return None
-    async with context.sessions() as session:
-        row = await get_user(session, data["user"])
-    return User(actor_of(row), session_id=str(data.get("sid"))) if row else None
+    sessions.renew_if_due(request, context.secret_key, session, at)
+    return User(actor_of(row), session_id=session.sid)
 
 
 async def optional_user(request: Request, context: Context) -> User | None:
     header = request.headers.get("authorization")
     if header:
-        return await _from_bearer(context, header)
+        return await _from_bearer(request, context, header)
     cookie = request.cookies.get(SESSION_COOKIE)
-    return await _from_cookie(context, cookie) if cookie else None
+    return await _from_cookie(request, context, cookie) if cookie else None
 
 
 async def bearer_user(request: Request, context: Context) -> User | None:
     """The API takes bearer tokens only: a cookie would need a CSRF check on every call."""
     header = request.headers.get("authorization")
-    return await _from_bearer(context, header) if header else None
+    return await _from_bearer(request, context, header) if header else None
 
 
 async def current_user(user: Annotated[User | None, Depends(bearer_user)]) -> User:

@@ -59,6 +59,7 @@ def web_server(
     sessions: async_sessionmaker,
     definitions: LiveCatalog | Catalog,
     host: str = "127.0.0.1",
+    interactive_docs: bool = False,
 ) -> uvicorn.Server:
     context = WebContext(
         settings=settings,
@@ -69,7 +70,7 @@ def web_server(
         secret_key=secret_key(settings),
     )
     config = uvicorn.Config(
-        create_app(context),
+        create_app(context, interactive_docs=interactive_docs),
         host=host,
         port=settings.web_port,
         log_level="warning",

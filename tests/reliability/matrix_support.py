@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 
 from domain.events import TicketEvent
-from tests.app_support import http_client
+from tests.app_support import http_client, login_form_token, post_login
 from tests.factories import event_dict
 from tests.helpers import assessment_of, bearer, until_drafted
 
@@ -44,6 +45,8 @@ class Row:
     # or one not signed in ("plain", for signing in).
     page: bool = False
     browser: str = "session"
+    # What a 200 shows each role named: a reading of the response, and its value per role.
+    shows: tuple[Callable[[httpx.Response], Any], dict[str, Any]] | None = None
 
 
 def app_routes(app) -> set[tuple[str, str]]:
@@ -143,7 +146,7 @@ async def sign_in(app, tokens: dict[str, str], name: str) -> Browser:
     client = http_client(app)
     if name == "anonymous":
         return Browser(client)
-    signed = await client.post("/login", data={"name": name, "token": tokens[name]})
+    signed = await post_login(client, name, tokens[name])
     assert signed.status_code == 303, signed.text
     start = await client.get(signed.headers["location"])
     match = CSRF.search(start.text)
@@ -176,7 +179,8 @@ async def _browser(entry: Row, role: str, app, tokens: dict, browsers: dict) -> 
     if entry.browser == "fresh":
         return await sign_in(app, tokens, role)
     if entry.browser == "plain":
-        return Browser(http_client(app))
+        client = http_client(app)
+        return Browser(client, await login_form_token(client))
     return browsers[role]
 
 
@@ -198,6 +202,10 @@ async def send(
         finally:
             if entry.browser != "session":
                 await browser.client.aclose()
+            if entry.route == "/logout" and role in browsers:
+                # Signing out ends every session of the user: the shared browser signs in again.
+                await browsers[role].client.aclose()
+                browsers[role] = await sign_in(app, tokens, role)
     headers = bearer(tokens[role]) if role in tokens else {}
     if entry.content is not None:
         key, content_type = entry.content

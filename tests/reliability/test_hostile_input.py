@@ -87,12 +87,12 @@ READERS: dict[str, tuple[str, str, Headers, int]] = {
         lambda t, b: {**bearer(t["ada"]), "Content-Type": "text/yaml"},
         422,
     ),
-    # A form the page cannot read holds no name and token: the same 401 as a wrong token.
+    # A form the page cannot read holds no sign-in form token: refused as a forged sign-in.
     "login": (
         "POST",
         "/login",
         lambda t, b: {"Content-Type": "application/x-www-form-urlencoded"},
-        401,
+        403,
     ),
 }
 

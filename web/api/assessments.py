@@ -17,7 +17,7 @@ from fastapi import APIRouter, Header, Query, Security
 from domain.assessment import OPEN_STATUSES, AssessmentStatus
 from domain.coaching import DecisionResult
 from domain.definitions import ReviewSpec
-from service.manual import ManualAssessmentError, start_manual_assessment
+from service.manual import ManualAssessmentError, TicketNotFound, start_manual_assessment
 from store.assessments import decisions_of, get_assessment, results_of
 from store.audit import audit
 from store.lifecycle import lifecycle_of
@@ -53,6 +53,8 @@ from web.errors import problem
 router = APIRouter(tags=["assessments"], dependencies=[Security(bearer)], route_class=ProblemRoute)
 
 DRAFT_WAIT_SECONDS = 10.0
+# Alike for a ticket that is not stored and one of another team's agent, repeating nothing.
+NO_TICKET = "ticket_id: no stored ticket with that source and id that you may assess"
 
 
 def _lead_view(user: User) -> bool:
@@ -264,7 +266,8 @@ async def create_manual(
 ) -> ManualAssessmentOut:
     """Against any approved rubric, optionally borrowing an opportunity's review SLA and
     learning tasks. Waits briefly for the draft; `assessment_id` is null if it is not written
-    yet."""
+    yet. A ticket the lead could not see assessed (another team's agent) is a 404, exactly as
+    a ticket that is not stored."""
     catalog = context.catalog
     try:
         catalog.approved_rubric(body.rubric)
@@ -272,11 +275,6 @@ async def create_manual(
         raise problem(422, "InvalidRequest", f"rubric: {exc}") from None
     if body.opportunity is not None and body.opportunity not in catalog.opportunities:
         raise problem(422, "InvalidRequest", f"opportunity: no opportunity {body.opportunity!r}")
-    async with context.sessions() as session:
-        if await load_ticket(session, body.source, body.ticket_id) is None:
-            raise problem(
-                404, "NotFound", f"ticket_id: no stored ticket {body.source}/{body.ticket_id}"
-            )
     try:
         workflow_id = await start_manual_assessment(
             context.client,
@@ -288,7 +286,10 @@ async def create_manual(
             body.rubric,
             user.name,
             body.opportunity,
+            by=user.actor,
         )
+    except TicketNotFound:
+        raise problem(404, "NotFound", NO_TICKET) from None
     except ManualAssessmentError as exc:
         raise problem(422, "InvalidRequest", str(exc)) from None
     async with context.sessions() as session, session.begin():

@@ -7,7 +7,9 @@ then the app's catalog is swapped for the reloaded one: new events match the new
 while running workflows keep the definitions pinned in their input. Other processes on the
 same folders (workers, other web apps) reload within a second (opportunities/live.py). The
 bundled folders are read-only (409): set COACHFLOW_OPPORTUNITIES_DIR, COACHFLOW_RUBRICS_DIR,
-COACHFLOW_SURVEYS_DIR.
+COACHFLOW_SURVEYS_DIR. A rubric version that fails its own labelled examples (`examples:`) is
+refused on upload and on approval (422); the example file is not uploaded here, it must already
+be in the rubrics folder.
 """
 
 from __future__ import annotations
@@ -251,13 +253,16 @@ async def _answer(
     "`id@version`). It is "
     "checked with every other definition (rubric and survey references, learning-task "
     "criteria, CEL type probes); any problem is a 422 listing `path:line: message` and "
-    "nothing is written. Rubric and survey versions are immutable (the same version with other "
-    "content is a 409: bump `version`); an opportunity's `version` must increase when its "
-    "content changes (409). A new rubric version is uploaded as `status: draft` and approved "
-    "with `POST /api/admin/rubrics/{ref}/approve`. The file is written atomically to the "
-    "configured folder (a rubric version to `{id}@{version}.yaml`, beside the others), audited "
-    "as `definition.<kind>.put` and used for new matches at once; running workflows keep "
-    "theirs. Uploading what is already there changes nothing (`changed: false`). With the "
+    "nothing is written. A rubric version with `examples` is drafted against its labelled "
+    "example file, which must already be in the rubrics folder (this API writes only YAML; any "
+    "version may name any `.jsonl` file there); a criterion below its `min_agreement` is a 422 "
+    "with the disagreeing lines. Rubric and survey versions are immutable (the same version "
+    "with other content is a 409: bump `version`); an opportunity's `version` must increase "
+    "when its content changes (409). A new rubric version is uploaded as `status: draft` and "
+    "approved with `POST /api/admin/rubrics/{ref}/approve`. The file is written atomically to "
+    "the configured folder (a rubric version to `{id}@{version}.yaml`, beside the others), "
+    "audited as `definition.<kind>.put` and used for new matches at once; running workflows "
+    "keep theirs. Uploading what is already there changes nothing (`changed: false`). With the "
     "bundled folders (COACHFLOW_*_DIR unset) definitions are read-only: 409.",
     openapi_extra={
         "requestBody": {
@@ -345,7 +350,9 @@ router.add_api_route(
     description="Sets `status: approved` and `approved_by` to the signed-in admin in the "
     "version's file, checked like an upload and audited as `definition.rubrics.approve`. "
     "Opportunities that name the rubric without a version score against its newest approved "
-    "version from now on. A retired version cannot be approved again (409).",
+    "version from now on. A version that fails its own labelled examples (`examples`, as the "
+    "file in the folder is now) is refused (422, with the problems). A retired version cannot "
+    "be approved again (409).",
 )
 router.add_api_route(
     "/api/admin/rubrics/{ref}/retire",

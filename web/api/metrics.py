@@ -1,6 +1,7 @@
 """The coaching metrics over HTTP: every metric of `compute_metrics`, and week-over-week trends
 of coaching themes and process gaps, over a window of time and any slice. The slice's query
-parameters are the fields of `MetricsSlice`, whatever they are (`schemas.slice_fields`)."""
+parameters are the fields of `MetricsSlice`, whatever they are (`schemas.slice_fields`). The
+numbers cover what the caller may see (`web.scope`), and each answer says so in `scope`."""
 
 from __future__ import annotations
 
@@ -9,9 +10,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Security
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.metrics import MetricsSlice, TrendBy, TrendRow, compute_metrics, trends
+from store.decision_labels import DraftAgreement, draft_agreement
+from store.metrics import (
+    EVERYTHING,
+    MetricsScope,
+    MetricsSlice,
+    TrendBy,
+    TrendRow,
+    compute_metrics,
+    trends,
+)
+from store.metrics_model import Scope
 from store.metrics_sql import NONE_KEY
 from web.api.schemas import (
     MAX_TREND_WEEKS,
@@ -26,13 +38,16 @@ from web.api.schemas import (
 from web.auth import User, require_role
 from web.context import Context
 from web.errors import problem
+from web.scope import scope_of
 
 router = APIRouter(tags=["metrics"], dependencies=[Security(bearer)], route_class=ProblemRoute)
 
 LeadOrAdmin = Annotated[User, Depends(require_role("lead", "admin"))]
 SLICING = (
     "Every field of the slice narrows the metrics to the records that carry that value; the "
-    "fields combine. The window applies to when each counted event happened."
+    "fields combine. The window applies to when each counted event happened. The numbers "
+    "cover the assessments the caller may see (an admin: all), as `scope` says; a slice "
+    "value the caller may not see gives the same empty figures as one that does not exist."
 )
 SINCE_OR_WEEKS = "weeks: give since or weeks, not both"
 
@@ -79,6 +94,25 @@ def week_span(rows: list[TrendRow], since: datetime | None, end: datetime) -> li
     return [first + timedelta(weeks=n) for n in range((last - first).days // 7 + 1)]
 
 
+COVERS = "What the numbers cover: every assessment, or those the caller may see"
+
+
+class ScopedMetrics(MetricsOut):
+    scope: Scope = Field(description=COVERS)
+
+
+class MetricsWithAgreement(ScopedMetrics):
+    draft_agreement: DraftAgreement = Field(
+        description="How often the draft said what the lead decided, per criterion: the "
+        "approved and overridden decisions of the window and slice as labels (`eval "
+        "--from-decisions`); dismissals are counted, not compared"
+    )
+
+
+class ScopedTrends(TrendsOut):
+    scope: Scope = Field(description=COVERS)
+
+
 async def weekly_trends(
     session: AsyncSession,
     by: TrendBy,
@@ -86,7 +120,8 @@ async def weekly_trends(
     until: datetime | None = None,
     slice: MetricsSlice | None = None,
     weeks: int | None = None,
-) -> TrendsOut:
+    scope: MetricsScope = EVERYTHING,
+) -> ScopedTrends:
     """`trends` with the weeks it spans; `weeks` counts back from `until` (or now) instead of
     `since`."""
     end = until or datetime.now(UTC)
@@ -94,14 +129,15 @@ async def weekly_trends(
         if since is not None:
             raise ValueError(SINCE_OR_WEEKS)
         since = weeks_back(weeks, end)
-    rows = await trends(session, by, since=since, until=until, slice=slice)
-    return TrendsOut(
+    rows = await trends(session, by, since=since, until=until, slice=slice, scope=scope)
+    return ScopedTrends(
         by=by,
         since=since,
         until=until,
         slice=slice or MetricsSlice(),
         weeks=week_span(rows, since, end),
         rows=rows,
+        scope=scope.covers,
     )
 
 
@@ -134,24 +170,27 @@ def _checked(since: datetime | None, until: datetime | None) -> None:
 
 @router.get(
     "/api/metrics",
-    response_model=MetricsOut,
+    response_model=MetricsWithAgreement,
     responses=errors(401, 403, 422),
     summary="The coaching metrics, over a window of time and any slice",
     description=SLICING,
 )
 async def metrics(
     context: Context, user: LeadOrAdmin, query: Annotated[MetricsQuery, Query()]
-) -> MetricsOut:
+) -> MetricsWithAgreement:
     _checked(query.since, query.until)
+    chosen, scope = query.metrics_slice(), scope_of(user, context.catalog)
     async with context.sessions() as session:
-        return await compute_metrics(
-            session, since=query.since, until=query.until, slice=query.metrics_slice()
+        found = await compute_metrics(
+            session, since=query.since, until=query.until, slice=chosen, scope=scope
         )
+        agreement = await draft_agreement(session, query.since, query.until, chosen, scope)
+    return MetricsWithAgreement(**dict(found), scope=scope.covers, draft_agreement=agreement)
 
 
 @router.get(
     "/api/metrics/trends",
-    response_model=TrendsOut,
+    response_model=ScopedTrends,
     responses=errors(401, 403, 422),
     summary="Week-over-week coaching themes or process gaps, over a window and any slice",
     description=f"{SLICING} Weeks start on Monday (UTC). Coaching themes count the failed "
@@ -161,7 +200,7 @@ async def metrics(
 )
 async def metrics_trends(
     context: Context, user: LeadOrAdmin, query: Annotated[TrendsQuery, Query()]
-) -> TrendsOut:
+) -> ScopedTrends:
     _checked(query.since, query.until)
     if query.since is not None and query.weeks is not None:
         raise problem(422, "InvalidRequest", SINCE_OR_WEEKS)
@@ -173,4 +212,5 @@ async def metrics_trends(
             until=query.until,
             slice=query.metrics_slice(),
             weeks=query.weeks,
+            scope=scope_of(user, context.catalog),
         )

@@ -50,7 +50,14 @@ CAUSE_LABELS = {
 }
 # Flags that put an assessment at the top of the queue; shown in red.
 RISK_FLAGS = frozenset(
-    {"customer_risk", "sensitive", "policy_exception", "pii_exposed", "critical_failed"}
+    {
+        "customer_risk",
+        "sensitive",
+        "policy_exception",
+        "pii_exposed",
+        "critical_failed",
+        "unexplained_low_csat",
+    }
 )
 # What a successful POST did, shown on the page it redirects to; keys only travel in the URL.
 NOTICES = {

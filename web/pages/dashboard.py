@@ -1,6 +1,7 @@
 """The measurement dashboard for leads and admins: every metric of compute_metrics over a window
 and any slice (a GET form with a field per MetricsSlice field), and the week-over-week trends
-page. The same numbers as `GET /api/metrics` and `GET /api/metrics/trends`."""
+page. The same numbers as `GET /api/metrics` and `GET /api/metrics/trends`: what the user may
+see (`web.scope`), the queue's state and the values the form suggests included."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from sqlalchemy import String, cast, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.charts import OTHER_FILL, Bar, Series, bar_chart, weekly_chart
-from store.assessments import queue_counts
-from store.metrics import Metrics, MetricsSlice, Rate, TrendBy, compute_metrics
+from store.decision_labels import draft_agreement
+from store.metrics import Metrics, MetricsScope, MetricsSlice, Rate, TrendBy, compute_metrics
+from store.metrics_scope import state_counts
 from store.metrics_sql import SLICE_COLUMNS
 from store.models import AssessmentRow
 from web.api.metrics import TrendLine, trend_lines, weekly_trends
@@ -27,6 +29,7 @@ from web.context import Context
 from web.errors import problem
 from web.pages.common import CAUSE_LABELS, STATUS_LABELS, PageRoute, PageUser, now, render
 from web.pages.common import require_role as require
+from web.scope import scope_of
 
 router = APIRouter(route_class=PageRoute)
 
@@ -146,15 +149,16 @@ def filters_of(params: QueryParams, at: datetime) -> Filters:
     return Filters(window, "", "", since, None, slice_of(params))
 
 
-async def known_values(session: AsyncSession) -> dict[str, list[str]]:
-    """The values each slice field has among the assessments, to suggest in the form."""
+async def known_values(session: AsyncSession, scope: MetricsScope) -> dict[str, list[str]]:
+    """The values each slice field has among the assessments in scope, to suggest in the
+    form."""
     selects = []
     for name in MetricsSlice.model_fields:
         column = getattr(AssessmentRow, SLICE_COLUMNS.get(name, name), None)
         if column is not None:
             selects.append(
                 select(literal(name).label("field"), cast(column, String).label("value"))
-                .where(column.is_not(None))
+                .where(column.is_not(None), *scope.assessments())
                 .distinct()
             )
     found: dict[str, list[str]] = {name: [] for name in MetricsSlice.model_fields}
@@ -258,20 +262,26 @@ def metric_charts(metrics: Metrics, counts: list[tuple[str, str, int]]) -> dict[
 async def dashboard_page(request: Request, context: Context, user: PageUser) -> Response:
     require(user, "lead", "admin")
     filters = filters_of(request.query_params, now())
+    scope = scope_of(user, context.catalog)
     async with context.sessions() as session:
         metrics = await compute_metrics(
-            session, since=filters.since, until=filters.until, slice=filters.slice
+            session, since=filters.since, until=filters.until, slice=filters.slice, scope=scope
         )
-        counts = await queue_counts(session)
-        known = await known_values(session)
+        counts = await state_counts(session, scope)
+        known = await known_values(session, scope)
+        agreement = await draft_agreement(
+            session, filters.since, filters.until, filters.slice, scope
+        )
     return render(
         request,
         "dashboard.html.j2",
         user,
         metrics=metrics,
+        agreement=agreement,
         filters=filters,
         windows=list(WINDOWS),
         described=filters.described(),
+        scope=scope.covers,
         trends_link=f"/dashboard/trends?{slice_query(filters.slice)}",
         fields=_form_fields(filters.slice, known),
         charts=metric_charts(metrics, counts),
@@ -316,9 +326,12 @@ async def trends_page(request: Request, context: Context, user: PageUser) -> Res
     end = (params.get("to") or "").strip()
     until = _day_after(end, "to") if end else None
     chosen = slice_of(params)
+    scope = scope_of(user, context.catalog)
     async with context.sessions() as session:
-        found = await weekly_trends(session, by, until=until, slice=chosen, weeks=count)
-        known = await known_values(session)
+        found = await weekly_trends(
+            session, by, until=until, slice=chosen, weeks=count, scope=scope
+        )
+        known = await known_values(session, scope)
     lines = trend_lines(found.weeks, found.rows)
     what = "Process issues" if by in ("policy", "kb_article") else "Coaching themes"
     title = f"{what} by {label(by).lower()}, week over week"
@@ -337,6 +350,7 @@ async def trends_page(request: Request, context: Context, user: PageUser) -> Res
         lines=lines,
         chart=trend_chart(title, found.weeks, lines),
         described=f"last {count} weeks to {end or 'now'} · {sliced(chosen)}",
+        scope=scope.covers,
         dashboard_link=f"/dashboard?{slice_query(chosen)}",
         fields=_form_fields(chosen, known),
     )

@@ -1,0 +1,338 @@
+"""Page sessions end when they should, sign-ins are throttled and audited, and a sign-in from
+another site is refused.
+
+Sessions: signing out, a new token or a role change ends every session of the user; a session
+ends 8 h after its last request and 12 h after sign-in (an injected clock, no sleeping). Sign-in:
+5 failures lock a name and 20 an address, for 30 s, doubling; a locked sign-in is answered 429
+with Retry-After before the token is looked at; successes, failures and token issues are in the
+audit log with the name and the address, never the token. The sign-in form carries a CSRF token
+bound to a short-lived cookie.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from service.settings import Settings
+from service.user_commands import users_role, users_token
+from store.models import AuditRow, UserRow
+from tests.app_support import FORM_CSRF, http_client, login_form_token, post_login
+from tests.helpers import bearer
+from web.app import create_app
+from web.auth import SESSION_COOKIE
+
+HOUR = 3600
+T0 = 1_800_000_000.0
+# The documented limits (README, Web and API).
+IDLE_SECONDS, ABSOLUTE_SECONDS, RENEW_AFTER = 8 * HOUR, 12 * HOUR, 5 * 60
+NAME_LIMIT, ADDRESS_LIMIT, FIRST_LOCK = 5, 20, 30
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def app(web_context, clock):
+    """The web app on the test database, its clock the test's."""
+    app = create_app(web_context)
+    app.state.clock = clock
+    return app
+
+
+@pytest.fixture
+async def browser(app) -> AsyncIterator:
+    """A new browser (its own cookie jar) on the app, per call."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make() -> httpx.AsyncClient:
+        client = http_client(app)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+async def signed_in(browser, tokens, name: str) -> httpx.AsyncClient:
+    client = browser()
+    response = await post_login(client, name, tokens[name])
+    assert response.status_code == 303, response.text
+    return client
+
+
+def replayed(browser, client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Another browser holding a copy of `client`'s session cookie, as a thief would."""
+    thief = browser()
+    thief.cookies.set(SESSION_COOKIE, client.cookies[SESSION_COOKIE])
+    return thief
+
+
+async def opens(client: httpx.AsyncClient, path: str) -> bool:
+    response = await client.get(path)
+    if response.status_code == 303:
+        assert response.headers["location"].startswith("/login"), response.headers["location"]
+        return False
+    assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    return True
+
+
+async def _audit(sessions) -> list[AuditRow]:
+    async with sessions() as session:
+        return list((await session.execute(select(AuditRow).order_by(AuditRow.id))).scalars())
+
+
+# --- sessions end ------------------------------------------------------------------------------
+
+
+async def test_signing_out_ends_the_old_cookie_and_the_user_s_other_sessions(browser, tokens):
+    lead = await signed_in(browser, tokens, "lee")
+    elsewhere = await signed_in(browser, tokens, "lee")
+    copy = replayed(browser, lead)
+    assert await opens(copy, "/queue") and await opens(elsewhere, "/queue")
+
+    csrf = FORM_CSRF.search((await lead.get("/queue")).text).group(1)
+    out = await lead.post("/logout", data={"csrf": csrf})
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+
+    assert not await opens(copy, "/queue")
+    assert not await opens(elsewhere, "/queue")
+    assert not await opens(replayed(browser, elsewhere), "/dashboard")
+    # Signing in again starts a session that works, and the API token still does.
+    assert await opens(await signed_in(browser, tokens, "lee"), "/queue")
+    assert (await copy.get("/api/me/tasks", headers=bearer(tokens["lee"]))).status_code == 200
+
+
+async def test_a_new_token_ends_the_old_cookie_and_the_old_token(
+    browser, tokens, sessions, database_url, tmp_path, capsys
+):
+    trainee = await signed_in(browser, tokens, "a-17")
+    copy = replayed(browser, trainee)
+    assert await opens(copy, "/me")
+    capsys.readouterr()
+
+    settings = Settings(data_dir=tmp_path, database_url=database_url)
+    assert await users_token(settings, "a-17", as_json=True) == 0
+    new_token = json.loads(capsys.readouterr().out)["token"]
+
+    assert not await opens(copy, "/me")
+    assert not await opens(trainee, "/me")
+    old = await copy.get("/api/me/tasks", headers=bearer(tokens["a-17"]))
+    assert old.status_code == 401
+    assert await opens(await signed_in(browser, {"a-17": new_token}, "a-17"), "/me")
+
+
+async def test_a_role_change_ends_the_old_cookie(
+    browser, tokens, sessions, database_url, tmp_path, capsys
+):
+    lead = await signed_in(browser, tokens, "lee")
+    assert await opens(lead, "/queue")
+    async with sessions() as session, session.begin():
+        await session.execute(update(UserRow).where(UserRow.name == "lee").values(role="admin"))
+    assert not await opens(lead, "/dashboard"), "a role changed by hand in the directory"
+
+    admin = await signed_in(browser, tokens, "ada")
+    assert await opens(admin, "/admin")
+    settings = Settings(data_dir=tmp_path, database_url=database_url)
+    capsys.readouterr()
+    assert await users_role(settings, "ada", "lead", as_json=True) == 0
+    assert json.loads(capsys.readouterr().out) == {"name": "ada", "role": "lead"}
+    assert not await opens(admin, "/queue")
+    (entry,) = [e for e in await _audit(sessions) if e.action == "user.role_changed"]
+    assert (entry.actor, entry.target, entry.details) == (
+        "cli",
+        "user:ada",
+        {"from": "admin", "to": "lead"},
+    )
+    assert await users_role(settings, "ada", "boss", as_json=False) == 2
+    assert await users_role(settings, "nobody", "lead", as_json=False) == 1
+
+
+async def test_a_session_ends_8_hours_after_its_last_request(browser, tokens, clock):
+    idle = await signed_in(browser, tokens, "lee")
+    active = await signed_in(browser, tokens, "lee")
+
+    clock.advance(RENEW_AFTER - 1)
+    quiet = await active.get("/queue")
+    assert quiet.status_code == 200 and SESSION_COOKIE not in quiet.headers.get("set-cookie", "")
+    clock.advance(IDLE_SECONDS - RENEW_AFTER)
+    renewed = await active.get("/queue")
+    assert renewed.status_code == 200
+    assert renewed.headers["set-cookie"].startswith(f"{SESSION_COOKIE}=")
+
+    clock.advance(2)
+    assert not await opens(idle, "/queue"), "8 h without a request"
+    assert await opens(active, "/queue"), "renewed a moment ago"
+
+
+async def test_a_session_ends_12_hours_after_sign_in_however_active(browser, tokens, clock):
+    lead = await signed_in(browser, tokens, "lee")
+    for _ in range(ABSOLUTE_SECONDS // HOUR - 1):
+        clock.advance(HOUR)
+        assert await opens(lead, "/queue")
+    clock.advance(HOUR - 1)
+    assert await opens(lead, "/queue")
+    clock.advance(1)
+    assert not await opens(lead, "/queue")
+
+
+# --- sign-in limits ----------------------------------------------------------------------------
+
+
+async def test_wrong_tokens_lock_the_name_and_even_the_right_token_gets_429(
+    browser, tokens, clock, sessions
+):
+    client = browser()
+    for _ in range(NAME_LIMIT):
+        assert (await post_login(client, "lee", "cf_guess")).status_code == 401
+    audited = len(await _audit(sessions))
+
+    locked = await post_login(client, "lee", tokens["lee"])
+    assert locked.status_code == 429 and locked.headers["retry-after"] == str(FIRST_LOCK)
+    assert SESSION_COOKIE not in locked.headers.get("set-cookie", "")
+    assert f"try again in {FIRST_LOCK} s" in locked.text
+    assert len(await _audit(sessions)) == audited, "a refused attempt checks and records nothing"
+    # Another name from the same address is not locked by it.
+    assert (await post_login(browser(), "sam", tokens["sam"])).status_code == 303
+
+    clock.advance(FIRST_LOCK)
+    assert (await post_login(client, "lee", "cf_guess")).status_code == 401
+    doubled = await post_login(client, "lee", tokens["lee"])
+    assert doubled.status_code == 429 and doubled.headers["retry-after"] == str(2 * FIRST_LOCK)
+    clock.advance(2 * FIRST_LOCK)
+    assert (await post_login(client, "lee", tokens["lee"])).status_code == 303
+
+
+async def test_an_address_is_limited_across_names_and_bearer_tokens(browser, tokens, clock):
+    client = browser()
+    names = [f"guess-{i}" for i in range(ADDRESS_LIMIT // NAME_LIMIT)]
+    for name in names:
+        for _ in range(NAME_LIMIT):
+            assert (await post_login(client, name, "cf_guess")).status_code == 401
+    refused = await post_login(browser(), "lee", tokens["lee"])
+    assert refused.status_code == 429 and refused.headers["retry-after"] == str(FIRST_LOCK)
+    # The API's bearer tokens share the address's count.
+    api = await client.get("/api/me/tasks", headers=bearer(tokens["lee"]))
+    assert api.status_code == 429 and api.headers["retry-after"] == str(FIRST_LOCK)
+    assert api.json()["detail"]["error"] == "TooManyAttempts"
+
+    clock.advance(FIRST_LOCK)
+    assert (await client.get("/api/me/tasks", headers=bearer(tokens["lee"]))).status_code == 200
+    assert (await post_login(browser(), "lee", tokens["lee"])).status_code == 303
+
+
+async def test_wrong_bearer_tokens_lock_the_address(browser, tokens, clock):
+    api = browser()
+    for _ in range(ADDRESS_LIMIT):
+        wrong = await api.get("/api/me/tasks", headers=bearer("cf_guess"))
+        assert wrong.status_code == 401
+    right = await api.get("/api/me/tasks", headers=bearer(tokens["lee"]))
+    assert right.status_code == 429 and right.headers["retry-after"] == str(FIRST_LOCK)
+    clock.advance(FIRST_LOCK)
+    assert (await api.get("/api/me/tasks", headers=bearer(tokens["lee"]))).status_code == 200
+
+
+def test_the_throttle_keeps_a_bounded_number_of_keys_and_forgets_old_failures():
+    from web.throttle import FORGET_AFTER, Throttle
+
+    throttle = Throttle(max_keys=100)
+    for i in range(1_000):
+        throttle.failed([("name", f"n{i}"), ("address", "192.0.2.1")], T0)
+    assert len(throttle) == 100
+    assert throttle.retry_after([("address", "192.0.2.1")], T0) > 0, "kept: failed most recently"
+    throttle.failed([("name", "late")], T0 + FORGET_AFTER + 1)
+    assert len(throttle) == 1
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+async def test_sign_ins_failures_and_token_issues_are_audited_without_the_token(
+    browser, tokens, sessions, database_url, tmp_path, capsys, caplog
+):
+    caplog.set_level(logging.INFO)
+    await signed_in(browser, tokens, "lee")
+    assert (await post_login(browser(), "lee", "cf_wrong-guess")).status_code == 401
+    assert (await post_login(browser(), "nobody", tokens["lee"])).status_code == 401
+    settings = Settings(data_dir=tmp_path, database_url=database_url)
+    assert await users_token(settings, "a-17", as_json=True) == 0
+    issued = json.loads(capsys.readouterr().out)["token"]
+
+    entries = [
+        (e.actor, e.action, e.target, e.details.get("address"))
+        for e in await _audit(sessions)
+        if e.action.startswith("user.")
+    ]
+    assert entries == [
+        ("lee", "user.login", "user:lee", "127.0.0.1"),
+        ("lee", "user.login_failed", "user:lee", "127.0.0.1"),
+        ("nobody", "user.login_failed", "user:nobody", "127.0.0.1"),
+        ("cli", "user.token_issued", "user:a-17", None),
+    ]
+    logged = caplog.text
+    assert "user.login: 'lee' from 127.0.0.1" in logged
+    assert "user.login_failed: 'nobody' from 127.0.0.1" in logged
+    stored = json.dumps([(e.actor, e.target, e.details) for e in await _audit(sessions)])
+    for secret in (tokens["lee"], "cf_wrong-guess", issued):
+        assert secret not in stored and secret not in logged
+
+
+async def test_a_name_no_database_would_store_is_audited_as_a_plain_failure(browser, sessions):
+    sent = "lee\x00" + "x" * 300
+    assert (await post_login(browser(), sent, "cf_guess")).status_code == 401
+    (entry,) = await _audit(sessions)
+    assert entry.action == "user.login_failed" and entry.actor == "lee\ufffd" + "x" * 196
+
+
+# --- login CSRF --------------------------------------------------------------------------------
+
+
+async def test_a_sign_in_posted_from_another_site_is_refused(browser, tokens, clock):
+    credentials = {"name": "lee", "token": tokens["lee"]}
+    # A page elsewhere posts the form: the victim's browser has no sign-in cookie to send.
+    forged = await browser().post(
+        "/login", data=credentials, headers={"Origin": "https://evil.example"}
+    )
+    assert forged.status_code == 403 and "csrf" in forged.text
+    assert SESSION_COOKIE not in forged.headers.get("set-cookie", "")
+    # Nor does a form token the attacker fetched for their own cookie pass with the victim's.
+    attacker, victim = browser(), browser()
+    stolen = await login_form_token(attacker)
+    await login_form_token(victim)
+    mixed = await victim.post("/login", data={**credentials, "csrf": stolen})
+    assert mixed.status_code == 403
+    # A browser says when a post comes from another site, whatever it carries.
+    client = browser()
+    pair = {**credentials, "csrf": await login_form_token(client)}
+    cross = await client.post("/login", data=pair, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+    # The form lasts an hour; after that it is refused, with a fresh form to sign in again.
+    clock.advance(HOUR)
+    expired = await client.post("/login", data=pair)
+    assert expired.status_code == 403 and "expired" in expired.text
+    again = {**credentials, "csrf": FORM_CSRF.search(expired.text).group(1)}
+    assert (await client.post("/login", data=again)).status_code == 303
+
+    normal = browser()
+    signed = await post_login(normal, "lee", tokens["lee"], next="/dashboard")
+    assert signed.status_code == 303 and signed.headers["location"] == "/dashboard"
+    assert await opens(normal, "/dashboard")
