@@ -20,7 +20,7 @@ RUN groupadd --system --gid 10001 coachflow \
 # The bundled definitions, where docker-compose.yml mounts the shared `definitions` volume:
 # Docker copies them into that volume when it is new, and admins change them from there.
 COPY --chown=10001:10001 opportunities/*.yaml /var/lib/coachflow/definitions/opportunities/
-COPY --chown=10001:10001 rubrics/*.yaml /var/lib/coachflow/definitions/rubrics/
+COPY --chown=10001:10001 rubrics/*.yaml rubrics/*.examples.jsonl /var/lib/coachflow/definitions/rubrics/
 COPY --chown=10001:10001 surveys/*.yaml /var/lib/coachflow/definitions/surveys/
 COPY --from=wheel /wheels /tmp/wheels
 RUN pip install --no-cache-dir /tmp/wheels/*.whl && rm -rf /tmp/wheels

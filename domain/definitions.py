@@ -264,6 +264,17 @@ class RubricTemplates(Spec):
     qa_summary: str | None = None
 
 
+class RubricExamples(Spec):
+    """A labelled set beside the rubric (`starter.py eval`'s format), drafted when the catalog
+    loads: each criterion must agree with its labels on at least its share of the cases."""
+
+    file: str = Field(min_length=1, max_length=300)
+    min_agreement: float = Field(default=1.0, ge=0, le=1)
+    criteria: dict[
+        Annotated[str, Field(pattern=IDENT, max_length=100)], Annotated[float, Field(ge=0, le=1)]
+    ] = Field(default_factory=dict)
+
+
 class Rubric(Spec):
     id: str = Field(pattern=IDENT, max_length=100)
     name: str | None = None
@@ -275,6 +286,7 @@ class Rubric(Spec):
     staffing_backlog_per_agent: float = Field(default=25, ge=0)
     stale_evidence_days: int = Field(default=90, ge=1)
     templates: RubricTemplates = Field(default_factory=RubricTemplates)
+    examples: RubricExamples | None = None
     criteria: list[Criterion] = Field(min_length=1)
     template_sources: dict[str, str] = Field(default_factory=dict)
 

@@ -9,8 +9,9 @@ from domain.definitions import Cause, Rubric
 
 SCORED = ("passed", "failed")
 NOT_THE_AGENTS = " (not the agent's doing: "
+UNEXPLAINED_LOW_CSAT = "unexplained_low_csat"
 # The flags an override can make true or false; the others describe the ticket.
-RECOUNTED_FLAGS = ("critical_failed", "process_issue")
+RECOUNTED_FLAGS = ("critical_failed", "process_issue", UNEXPLAINED_LOW_CSAT)
 
 
 def totals(results: list[CriterionResult], pass_score: float) -> tuple[float, float, bool]:
@@ -99,7 +100,9 @@ def overridden(draft: Draft, changes: list[CriterionChange], rubric: Rubric) -> 
     """The draft with the lead's scores and causes, its totals and summary counted again, and
     its process issues and the flags they raise following the causes: a failure the lead puts
     down to policy, product, docs or staffing becomes one, one the lead gives back to the agent
-    stops being one. The notes are left as drafted, for the activity to render again."""
+    stops being one. A low CSAT left unexplained stays so, with the draft's line saying so,
+    until the lead fails a criterion. The notes are left as drafted, for the activity to
+    render again."""
     results = changed_results(draft.results, changes)
     score, max_score, passed = totals(results, rubric.pass_score)
     stop_reason = draft.stop_reason if draft.status == "stopped" else None
@@ -109,6 +112,11 @@ def overridden(draft: Draft, changes: list[CriterionChange], rubric: Rubric) -> 
         flags.append("critical_failed")
     if issues:
         flags.append("process_issue")
+    summary = summary_line(rubric, results, score, max_score, stop_reason)
+    failed = any(r.status == "failed" for r in results)
+    if UNEXPLAINED_LOW_CSAT in draft.flags and not issues and not failed:
+        flags.append(UNEXPLAINED_LOW_CSAT)
+        summary += _drafted_tail(draft, rubric, stop_reason)
     return draft.model_copy(
         update={
             "results": results,
@@ -116,10 +124,16 @@ def overridden(draft: Draft, changes: list[CriterionChange], rubric: Rubric) -> 
             "max_score": max_score,
             "passed": passed,
             "flags": flags,
-            "summary": summary_line(rubric, results, score, max_score, stop_reason),
+            "summary": summary,
             "process_issues": issues,
         }
     )
+
+
+def _drafted_tail(draft: Draft, rubric: Rubric, stop_reason: str | None) -> str:
+    """What the draft's summary says past its summary line."""
+    line = summary_line(rubric, draft.results, draft.score or 0, draft.max_score or 0, stop_reason)
+    return draft.summary.removeprefix(line) if draft.summary.startswith(line) else ""
 
 
 def _issues(drafted: list[ProcessIssue], results: list[CriterionResult]) -> list[ProcessIssue]:

@@ -16,6 +16,7 @@ RISK_FLAGS = {
     "sensitive": "the conversation is sensitive",
     "critical_failed": "a critical criterion failed",
     "low_confidence": "the draft's confidence is low",
+    "unexplained_low_csat": "nothing in the evidence explains the low CSAT",
 }
 
 

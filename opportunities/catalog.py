@@ -1,4 +1,5 @@
-"""All definitions, loaded and cross-checked: what `starter.py check` reports on."""
+"""All definitions, loaded and cross-checked: what `starter.py check` reports on. A rubric
+version with `examples` is drafted against them (rubrics/examples.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from domain.expressions import Expression, ExpressionError, compile_expression
 from domain.yamlsource import Problem, YamlDocument, YamlError, load_yaml
 from opportunities import BUNDLED_DIR as OPPORTUNITIES_DIR
 from rubrics import BUNDLED_DIR as RUBRICS_DIR
+from rubrics.examples import rubric_file_problems
 from rubrics.loader import load_rubric
 from surveys import BUNDLED_DIR as SURVEYS_DIR
 from surveys.loader import load_surveys
@@ -27,6 +29,8 @@ class Catalog:
     conditions: dict[str, Expression] = field(default_factory=dict)
     surveys: dict[str, SurveyTemplate] = field(default_factory=dict)
     survey_files: dict[str, str] = field(default_factory=dict)
+    example_problems: list[Problem] = field(default_factory=list)
+    """Of `problems`, a rubric's own examples disagreeing with its drafts."""
     problems: list[Problem] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
 
@@ -186,6 +190,9 @@ def load_catalog(
             continue
         catalog.rubrics[rubric.ref] = rubric
         catalog.files[rubric.ref] = shown
+        found = rubric_file_problems(path, shown, rubric)
+        catalog.problems.extend(found)
+        catalog.example_problems.extend(found)
     survey_paths = _yaml_files(surveys_dir) if surveys_dir.is_dir() else []
     catalog.surveys, catalog.survey_files, problems = load_surveys(
         (path, _display(path)) for path in survey_paths

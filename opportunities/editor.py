@@ -9,6 +9,11 @@ learning tasks, CEL type probes). Any problem the real folders do not already ha
 change, located as `path:line: message` at the path the file would have. Nothing is written
 until every check passes.
 
+Examples. A rubric version that declares `examples` is refused, on upload and on approval, while
+it fails them, even when the catalog already reports the same failures (another version may share
+the file). The file is read from the real folder, where the operator placed it: the admin API
+writes only YAML.
+
 Versions. A rubric version (`id@version`) and a survey version are immutable: the same version
 with other content is a conflict; bump `version`. An opportunity's `version` must increase
 whenever its content changes. A new rubric version is uploaded as a `draft`: approving it is
@@ -40,6 +45,7 @@ from domain.yamlsource import Problem, YamlDocument, YamlError, load_yaml, parse
 from opportunities import BUNDLED_DIR as OPPORTUNITIES_DIR
 from opportunities.catalog import Catalog, load_catalog
 from rubrics import BUNDLED_DIR as RUBRICS_DIR
+from rubrics.examples import example_problems
 from rubrics.loader import load_rubric, parse_rubric
 from surveys import BUNDLED_DIR as SURVEYS_DIR
 from surveys.loader import parse_survey
@@ -436,6 +442,9 @@ def prepare(
         known = set(baseline.problems)
         problems = [_mapped(p, copy, folder) for p in candidate.problems]
         new_problems = [p for p in problems if p not in known]
+        if isinstance(model, Rubric):
+            failing = example_problems(model, doc)
+            new_problems += [p for p in failing if p not in new_problems]
         if new_problems or not _loaded(kind, candidate, model):
             own = [p for p in problems if p.path == shown(path)]
             raise Invalid(new_problems or own or [Problem(shown(path), 1, "the file did not load")])

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from domain.assessment import MessageEvidence
 from domain.definitions import Criterion, LlmCheck
 from rubrics.case import Case
-from rubrics.checks.base import Outcome
+from rubrics.checks.base import Outcome, snap
 
 SYSTEM = (
     "You are a support quality reviewer. You judge one criterion of an approved rubric "
@@ -66,19 +66,17 @@ def verdict_outcome(raw: str, case: Case) -> Outcome:
     evidence = []
     for quote in verdict.quotes:
         body = bodies.get(quote.message_id, "")
-        start = body.find(quote.quote)
-        if start < 0:
+        found = body.find(quote.quote)
+        if found < 0:
             return Outcome(
                 "not_scored",
                 f"the model quoted text that is not in message {quote.message_id}",
                 confidence=0.0,
             )
+        start, end = snap(body, found, found + len(quote.quote))
         evidence.append(
             MessageEvidence(
-                message_id=quote.message_id,
-                quote=quote.quote,
-                start=start,
-                end=start + len(quote.quote),
+                message_id=quote.message_id, quote=body[start:end], start=start, end=end
             )
         )
     if not evidence:

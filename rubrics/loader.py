@@ -12,8 +12,8 @@ from domain.errors import FieldError, field_errors
 from domain.expressions import Expression, ExpressionError, compile_expression
 from domain.yamlsource import Problem, YamlDocument, YamlError, load_yaml
 from rubrics.case import SAMPLE_CASE
+from rubrics.folder_files import TEMPLATE, FileRefused
 from rubrics.notes import template_error
-from rubrics.template_files import TemplateRefused, read_template
 
 RUBRIC_VARIABLES = ("event", "ticket", "change", "evidence")
 
@@ -51,8 +51,8 @@ def _templates(doc: YamlDocument, rubric: Rubric) -> tuple[dict[str, str], list[
         if relative is None:
             continue
         try:
-            path, source = read_template(root, relative)
-        except TemplateRefused as exc:
+            path, source = TEMPLATE.read(root, relative)
+        except FileRefused as exc:
             message = str(exc).format(repr(relative[:100]))
             problems.append(doc.problem(("templates", name), f"templates.{name}: {message}"))
             continue

@@ -17,13 +17,14 @@ from domain.assessment import (
 )
 from domain.definitions import Criterion, Rubric
 from domain.expressions import ExpressionError
-from domain.overrides import attributed, summary_line, totals
+from domain.overrides import UNEXPLAINED_LOW_CSAT, attributed, summary_line, totals
 from rubrics import stops
 from rubrics.attribution import attribute, cause_ref, metric_of, standing_issues
 from rubrics.case import Case
 from rubrics.checks import run_check
 from rubrics.evidence import evidence_report
 from rubrics.loader import rubric_expression
+from rubrics.low_csat import explained, is_low, unexplained
 
 LOW_CONFIDENCE = 0.7
 RISK_TAGS = frozenset({"vip", "legal-hold", "escalated-complaint", "churn-risk"})
@@ -121,8 +122,7 @@ def _customer_risk(case: Case) -> bool:
         return True
     if (ticket.metrics.reopens or 0) >= 2:
         return True
-    low = facts.get("csat_score") is not None and facts["csat_score"] <= 0.4 * facts["csat_scale"]
-    return low and (ticket.customer_segment or "").lower() == "enterprise"
+    return is_low(facts) and (ticket.customer_segment or "").lower() == "enterprise"
 
 
 def _pii_exposed(case: Case) -> bool:
@@ -137,7 +137,11 @@ def _pii_exposed(case: Case) -> bool:
     return False
 
 
-def _process_issues(results: list[CriterionResult], case: Case) -> list[ProcessIssue]:
+def _process_issues(
+    results: list[CriterionResult], case: Case, rubric: Rubric
+) -> list[ProcessIssue]:
+    """Failures with a non-agent cause and the standing gaps they do not already name, with
+    what explains a low CSAT the agent did not cause."""
     issues = [
         ProcessIssue(
             cause=r.cause,
@@ -152,7 +156,7 @@ def _process_issues(results: list[CriterionResult], case: Case) -> list[ProcessI
     for issue in standing_issues(case):
         if (issue.cause, issue.ref) not in seen:
             issues.append(issue)
-    return issues
+    return explained(results, case, rubric, issues)
 
 
 def _priority(flags: list[str], stopped: bool) -> int:
@@ -164,6 +168,7 @@ def _priority(flags: list[str], stopped: bool) -> int:
         "critical_failed": 2,
         "low_confidence": 2,
         "repeat_theme": 1,
+        UNEXPLAINED_LOW_CSAT: 2,
     }
     return sum(weights.get(f, 0) for f in flags) + (2 if stopped else 0)
 
@@ -241,12 +246,16 @@ def draft(rubric: Rubric, case: Case) -> Draft:
         flags.append("pii_exposed")
     if _customer_risk(case) and "customer_risk" not in flags:
         flags.append("customer_risk")
-    issues = _process_issues(results, case)
+    issues = _process_issues(results, case, rubric)
     if issues:
         flags.append("process_issue")
     if repeats:
         flags.append("repeat_theme")
     summary = summary_line(rubric, results, score, max_score, stop.reason if stop else None)
+    unexplained_line = None if stop else unexplained(results, case, issues)
+    if unexplained_line:
+        flags.append(UNEXPLAINED_LOW_CSAT)
+        summary = f"{summary} {unexplained_line}"
     blocking = {
         "low_confidence",
         "critical_failed",
@@ -254,6 +263,7 @@ def draft(rubric: Rubric, case: Case) -> Draft:
         "pii_exposed",
         "customer_risk",
         "sensitive",
+        UNEXPLAINED_LOW_CSAT,
     }
     return Draft(
         status="stopped" if stop else "awaiting_review",

@@ -17,6 +17,7 @@ from intake.errors import IntakeError
 from intake.generic import read_export
 from opportunities.catalog import Catalog
 from service import commands, lifecycle_commands, schedule_commands, user_commands
+from service.eval_command import add_eval_parser
 from service.metrics_command import add_metrics_parser
 from service.report_command import add_report_parser
 from service.settings import Settings, SettingsError
@@ -134,6 +135,8 @@ def _users(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.users_command == "token":
         return asyncio.run(user_commands.users_token(settings, args.name, args.json))
+    if args.users_command == "role":
+        return asyncio.run(user_commands.users_role(settings, args.name, args.role, args.json))
     return asyncio.run(user_commands.users_list(settings, args.json))
 
 
@@ -226,7 +229,7 @@ def _as(p: argparse.ArgumentParser, who: str, alias: str | None = None) -> None:
 
 def _users_parser(sub) -> None:
     p = sub.add_parser("users", help="the user directory: add and list users")
-    users = p.add_subparsers(dest="users_command", required=True, metavar="add|list|token")
+    users = p.add_subparsers(dest="users_command", required=True, metavar="add|list|token|role")
     add = users.add_parser("add", help="add a user and print their bearer token")
     add.add_argument("name")
     add.add_argument("--role", required=True, help=" | ".join(ROLES))
@@ -238,6 +241,10 @@ def _users_parser(sub) -> None:
     token = users.add_parser("token", help="issue a new bearer token (the old one stops working)")
     token.add_argument("name")
     token.add_argument("--json", action="store_true")
+    role = users.add_parser("role", help="change a user's role (their page sessions end)")
+    role.add_argument("name")
+    role.add_argument("--role", required=True, help=" | ".join(ROLES))
+    role.add_argument("--json", action="store_true")
     p.set_defaults(run=_users)
 
 
@@ -460,6 +467,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parser(sub, _date)
 
     add_metrics_parser(sub, _date)
+
+    add_eval_parser(sub, _date)
     return parser
 
 

@@ -29,7 +29,7 @@ def copy_definitions(root: Path) -> Folders:
     for source in (OPPORTUNITIES, RUBRICS, SURVEYS):
         target = root / source.name
         target.mkdir()
-        for f in source.glob("*.yaml"):
+        for f in [*source.glob("*.yaml"), *source.glob("*.examples.jsonl")]:
             shutil.copy(f, target)
         folders.append(target)
     return folders[0], folders[1], folders[2]

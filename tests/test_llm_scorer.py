@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -13,6 +11,7 @@ from activities.llm_client import LlmClient
 from domain.definitions import Criterion
 from opportunities.catalog import load_catalog
 from rubrics.case import Case
+from tests.chat_model import ChatModel, serving
 from tests.drafting import case_for
 from tests.factories import make_event
 
@@ -25,49 +24,10 @@ CRITERION = Criterion.model_validate(
 )
 
 
-class StubModel:
-    """Answers /chat/completions with whatever `reply` holds, and keeps every request."""
-
-    def __init__(self) -> None:
-        self.reply: object = ""
-        self.status = 200
-        self.requests: list[dict] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                stub.requests.append(
-                    {
-                        "path": self.path,
-                        "auth": self.headers.get("Authorization"),
-                        "body": json.loads(self.rfile.read(length)),
-                    }
-                )
-                content = stub.reply if isinstance(stub.reply, str) else json.dumps(stub.reply)
-                payload = json.dumps(
-                    {"choices": [{"message": {"role": "assistant", "content": content}}]}
-                ).encode()
-                self.send_response(stub.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-
 @pytest.fixture
-def stub() -> Iterator[StubModel]:
-    model = StubModel()
-    thread = threading.Thread(target=model.server.serve_forever, daemon=True)
-    thread.start()
-    yield model
-    model.server.shutdown()
+def stub() -> Iterator[ChatModel]:
+    with serving(ChatModel()) as model:
+        yield model
 
 
 def _case() -> Case:
