@@ -1,10 +1,10 @@
 """Render the coaching note (for the agent) and the QA summary (for the lead) with Jinja2.
 
 Both read only the draft, whose quotes are already redacted. A rubric may bring its own
-templates; the defaults live in `rubrics/templates/`. All of them render in the sandbox of
-`rubrics.templating`. A rubric's own template that fails (a sandbox refusal, an undefined
-name) gives way to the default one and flags the draft `note_template_failed`, so a draft
-never fails, nor retries for ever, on a template.
+templates, which render in the sandbox of `rubrics.templating`; the defaults live in
+`rubrics/templates/` and render without it. A rubric's own template that fails (a sandbox
+refusal, an undefined name) gives way to the default one and flags the draft
+`note_template_failed`, so a draft never fails, nor retries for ever, on a template.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from domain.assessment import Draft, MessageEvidence
 from domain.definitions import Criterion, Opportunity, Rubric
 from domain.durations import format_duration
 from rubrics.note_sample import EVENT_TYPE, TICKET, sample_drafts, sample_opportunity
-from rubrics.templating import compiled, failure_line, static_problem
+from rubrics.templating import compiled, compiled_shipped, failure_line, static_problem
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def _render(rubric: Rubric, name: str, context: dict) -> tuple[str, bool]:
                 failure_line(exc),
                 type(exc).__name__,
             )
-    return compiled(_default_source(name)).render(context), bool(own)
+    return compiled_shipped(_default_source(name)).render(context), bool(own)
 
 
 def render_notes(

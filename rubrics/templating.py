@@ -2,7 +2,9 @@
 
 A rubric's templates are data an admin chose, so they render sandboxed: no attribute that
 starts with `_`, no method that changes a value, nothing reaches Python's internals. A check
-refuses a template that names such an attribute before it is ever rendered.
+refuses a template that names such an attribute before it is ever rendered. The defaults
+shipped in `rubrics/templates/` are the project's own code and render without the sandbox's
+cost (it checks every attribute read).
 
 Nothing is escaped: a note is plain text, and every page that shows one escapes it there.
 HTML escaping here would put `&amp;` into the text an agent reads.
@@ -13,8 +15,8 @@ from __future__ import annotations
 from functools import lru_cache
 from types import TracebackType
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 CAUSE_LABELS = {
     "agent_behavior": "agent behaviour",
@@ -26,20 +28,55 @@ CAUSE_LABELS = {
 }
 TEMPLATE_FILE = "<template>"
 
-SANDBOX = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined,
-    autoescape=False,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-SANDBOX.filters["num"] = lambda value: "-" if value is None else f"{value:g}"
-SANDBOX.filters["cause"] = lambda cause: CAUSE_LABELS.get(cause or "", "")
+OPTIONS = {
+    "undefined": StrictUndefined,
+    "autoescape": False,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+}
+MAX_PRODUCT = 100_000
+MAX_EXPONENT = 64
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """Also refuses arithmetic that would build a huge value: `'x' * 10**10` or `9 ** 9 ** 9`
+    raise a SecurityError (and the default note is used) instead of exhausting the worker."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"an exponent above {MAX_EXPONENT}")
+        if operator == "*" and _too_long(left, right):
+            raise SecurityError(f"a repeated value longer than {MAX_PRODUCT:,}")
+        return super().call_binop(context, operator, left, right)
+
+
+def _too_long(left, right) -> bool:
+    for value, times in ((left, right), (right, left)):
+        if isinstance(value, str | list | tuple) and isinstance(times, int):
+            return len(value) * times > MAX_PRODUCT
+    return False
+
+
+SANDBOX = BoundedSandbox(**OPTIONS)
+SHIPPED = Environment(**OPTIONS)
+for _env in (SANDBOX, SHIPPED):
+    _env.filters["num"] = lambda value: "-" if value is None else f"{value:g}"
+    _env.filters["cause"] = lambda cause: CAUSE_LABELS.get(cause or "", "")
 
 
 @lru_cache(maxsize=64)
 def compiled(source: str) -> Template:
+    """A rubric's own template, sandboxed."""
     return SANDBOX.from_string(source)
+
+
+@lru_cache(maxsize=8)
+def compiled_shipped(source: str) -> Template:
+    """A default template of `rubrics/templates/`, never one a rubric names."""
+    return SHIPPED.from_string(source)
 
 
 def _private_names(tree: nodes.Template) -> list[tuple[int, str]]:

@@ -11,7 +11,7 @@ from opportunities.catalog import load_catalog
 from rubrics.case import Case
 from rubrics.checks import run_check
 from rubrics.meaning.sentences import negated, sentences
-from tests.drafting import case_for
+from tests.drafting import case_for, draft_event
 from tests.factories import make_event
 
 AGENT = {"id": "a-17", "role": "agent"}
@@ -148,3 +148,34 @@ def test_negation_is_scoped_to_its_clause():
     assert not negated(text, text.index("refund"))
     text = "i can't refund you"
     assert negated(text, text.index("refund"))
+
+
+HOSTILE_BODIES = {
+    "repeated lead-ins": "If so " * 2000 + "zzz",
+    "dotted run": "a." * 20000,
+    "links run": "www." * 10000,
+    "one long link": "https://" + "a" * 90000,
+    "many short sentences": "x. " * 30000,
+    "repeated closings": "let us know if you need anything else " * 2000,
+    "repeated negations": "not working, " * 5000,
+}
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=list(HOSTILE_BODIES))
+def test_a_hostile_message_drafts_in_bounded_time(body):
+    """Every pattern runs in linear time: before, 110 characters of "If so " took seconds
+    and a 40 KB dotted run took minutes, in the worker's event loop."""
+    catalog = load_catalog()
+    for messages in (
+        [
+            {"id": "m1", "author": CUSTOMER, "body": body},
+            {"id": "m2", "author": AGENT, "body": "Ok."},
+        ],
+        [
+            {"id": "m1", "author": CUSTOMER, "body": PROBLEM},
+            {"id": "m2", "author": AGENT, "body": body},
+        ],
+    ):
+        drafted = draft_event(make_event(**{"ticket.messages": messages}), catalog)
+        assert drafted.results

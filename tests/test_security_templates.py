@@ -113,8 +113,18 @@ def test_a_missing_template_names_the_field_and_the_path_as_written_only(defs):
         ("{{ cycler | attr('__init__') }}", 1, "may not use an attribute whose name starts"),
         (f"Note\n{RUN_ID_BUILT}\n", 2, "on a sample draft: access to attribute '__init__'"),
         ("Note\n{{ no_such_name }}\n", 2, "on a sample draft: 'no_such_name' is undefined"),
+        ("Note\n{{ 2 ** 100000 }}\n", 2, "on a sample draft: an exponent above 64"),
+        ("Note\n{{ 'x' * 100000 * 100000 }}\n", 2, "a repeated value longer than 100,000"),
     ],
-    ids=["dunder attribute", "dunder item", "attr filter", "name built at render", "undefined"],
+    ids=[
+        "dunder attribute",
+        "dunder item",
+        "attr filter",
+        "name built at render",
+        "undefined",
+        "huge power",
+        "huge repetition",
+    ],
 )
 def test_a_template_the_sandbox_would_refuse_is_refused_when_checked(defs, source, line, message):
     (defs[1] / "notes").mkdir()

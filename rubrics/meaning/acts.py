@@ -53,7 +53,6 @@ ACKNOWLEDGES = _rx(
     r"quite )?(frustrating|annoying|inconvenient|stressful|disappointing|confusing|upsetting|"
     r"concerning|worrying|unfortunate)",
     r"thank(s| you)( so much| very much| again| kindly)? (for|4) \w+",
-    r"(we|i) (really |truly |do )?appreciate (you|your|the|this|that|it)",
     r"(appreciate|thanks for|thank you for) (your|the) (patience|feedback|report|understanding)",
     r"(not|never) (the experience|what) (we|you)",
     r"(we|i) (can )?(see|noticed|hear) (that )?(you're|you are|you've|you have|the issue|the "
@@ -74,7 +73,7 @@ ACKNOWLEDGES = _rx(
     r"rest assured",
     r"(we're|we are) here for you",
     r"(this|that|it) (sounds|looks|seems) like",
-    r"(sorry|sad|bummed|unhappy|gutted|upset) to (hear|see|learn|read|know)",
+    r"(sad|bummed|unhappy|gutted|upset) to (hear|see|learn|read|know)",
     r"(oh no|yikes|oh dear|uh oh|oops|ugh|oh man|not good|not ideal|that's odd|that's strange|"
     r"that's not good|that's no good|that's unusual|that's concerning)",
     r"(get|see|understand) where you('re| are) coming from",
@@ -93,13 +92,13 @@ NEXT_STEP_VERBS = (
     r"remove|delete|add|review|consult|find|start|keep|get|give|set|choose|hit|press|navigate|"
     r"drop|shoot|email|ping|file|report|request|confirm|share|provide|let|include|attach|"
     r"double-check|power|unplug|plug|connect|disconnect|launch|close|quit|swap|switch|opt|"
-    r"search|browse|note|check out|hop|pop|feel free|be sure|stay|wait|allow|give"
+    r"search|browse|note|check out|hop|pop|feel free|be sure|stay|wait|allow"
 )
 NEXT_STEP = _rx(
     r"<link>",
     r"^(?:(?:hi|hey|hello|hiya|ok|okay|so|yes|no|sure|great|thanks|also|then|now|first|next|"
     r"just|simply|kindly|meanwhile|otherwise|alternatively|in the meantime|for now|in that case|"
-    r"if \w+( \w+){0,8}|when \w+( \w+){0,8}|once \w+( \w+){0,8}|[\w ]{0,20} there)[ ,!]+)*"
+    r"if \w+( \w+){0,8}|when \w+( \w+){0,8}|once \w+( \w+){0,8}|[\w ]{0,20} there)[ ,!]+){0,3}"
     r"(?:" + NEXT_STEP_VERBS + r")",
     r"you('ll| will)? (can|could|may|might|should|need to|'ll need to|will need to|have to|"
     r"would need to|'d need to|want to|'ll want to|would want to|'d want to|must) \w+",
@@ -335,7 +334,8 @@ PROMISE_NEEDLES = (
 
 def _needled(act: Act, needles: tuple[str, ...]) -> Act:
     """`act`, run only on a sentence holding one of `needles`: most sentences hold none."""
-    return lambda text: any(n in text for n in needles) and act(text)
+    holds = re.compile("|".join(map(re.escape, needles))).search
+    return lambda text: holds(text) is not None and act(text)
 
 
 ACTS: dict[str, Act] = {
