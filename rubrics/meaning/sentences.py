@@ -12,9 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-_SENTENCE_END = re.compile(
-    r"[.!?]++(?=[\s\"')\]]|$)|\n|(?<!\S)(?:https?://|www\.)\S++(?=\s+[A-Z])"
-)
+_SENTENCE_END = re.compile(r"[.!?]++(?=[\s\"')\]]|$)|\n|(?<!\S)(?:https?://|www\.)\S++(?=\s+[A-Z])")
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\s[-\u2013\u2014]\s|\s(?=(?:but|and|so|although|though)\s)")
 NEGATION = re.compile(
     r"(?<![\w'])(not|never|no|unable|cannot|can't|won't|isn't|wasn't|aren't|don't|didn't|"
