@@ -179,3 +179,13 @@ def test_a_hostile_message_drafts_in_bounded_time(body):
     ):
         drafted = draft_event(make_event(**{"ticket.messages": messages}), catalog)
         assert drafted.results
+
+
+def test_a_letter_whose_lower_case_is_longer_keeps_the_offsets():
+    body = "İstanbul office is closed. Sorry about that!"
+    found = sentences(body)
+    assert [body[s.start : s.end] for s in found] == [
+        "İstanbul office is closed.",
+        "Sorry about that!",
+    ]
+    assert found[1].text == "sorry about that!"

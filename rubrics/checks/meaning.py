@@ -45,7 +45,7 @@ def acting_sentences(spec: MeaningCheck, messages: list[Message]) -> list[Messag
             return True
         return act(s.text) or bool(passing and close_to(s.text, passing))
 
-    return find_sentences(messages, wanted)
+    return find_sentences(messages, wanted, limit=1)
 
 
 def _nothing_to_acknowledge(case: Case) -> bool:

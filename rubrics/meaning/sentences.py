@@ -9,7 +9,7 @@ two clauses, and the "No" of the first never negates the promise in the second.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 _SENTENCE_END = re.compile(r"[.!?]++(?=[\s\"')\]]|$)|\n|(?<!\S)(?:https?://|www\.)\S++(?=\s+[A-Z])")
@@ -41,26 +41,36 @@ class Sentence:
 
 
 def normalise(text: str) -> str:
-    text = HANDLES.sub("", text.translate(APOSTROPHES).lower())
-    return URL.sub("<link>", text).strip()
+    return _normalised(text.translate(APOSTROPHES).lower())
+
+
+def _normalised(lowered: str) -> str:
+    if lowered[:1] and not lowered[0].isalnum():
+        lowered = HANDLES.sub("", lowered)
+    if "." in lowered or "/" in lowered:
+        lowered = URL.sub("<link>", lowered)
+    return lowered.strip()
 
 
 @lru_cache(maxsize=512)
 def sentences(body: str) -> tuple[Sentence, ...]:
-    out, start = [], 0
-    ends = [m.end() for m in _SENTENCE_END.finditer(body)]
-    for end in [*ends, len(body)]:
-        nxt = end
-        while start < end and body[start].isspace():
-            start += 1
-        while end > start and body[end - 1].isspace():
-            end -= 1
-        text = normalise(body[start:end])
-        if text and any(c.isalnum() for c in text):
-            out.append(Sentence(start, end, text))
-        start = nxt
-    tail = len(out) - CLOSING_ZONE
-    return tuple(replace(x, closing=True) if i >= tail else x for i, x in enumerate(out))
+    lowered = body.translate(APOSTROPHES).lower()
+    if len(lowered) != len(body):
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in body)
+        lowered = lowered.translate(APOSTROPHES)
+    spans, start = [], 0
+    for end in [*(m.end() for m in _SENTENCE_END.finditer(body)), len(body)]:
+        first, last = start, end
+        while first < last and body[first].isspace():
+            first += 1
+        while last > first and body[last - 1].isspace():
+            last -= 1
+        text = _normalised(lowered[first:last])
+        if text and not text.isspace() and any(c.isalnum() for c in text):
+            spans.append((first, last, text))
+        start = end
+    tail = len(spans) - CLOSING_ZONE
+    return tuple(Sentence(a, b, text, i >= tail) for i, (a, b, text) in enumerate(spans))
 
 
 def clause_before(text: str, position: int) -> str:
