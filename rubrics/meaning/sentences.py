@@ -23,6 +23,7 @@ HANDLES = re.compile(r"^(?:\s*[@.]\w+)+\s*|^[\W_]+(?=\w)")
 URL = re.compile(r"(?<![\w.-])(?:(?:https?://|www\.)\S++|[\w-]++(?:\.[\w-]++)++/\S*+)")
 """Possessive and anchored at a word's start: linear even on "a.a.a…" (a message may hold
 100,000 characters)."""
+_HAS_WORD = re.compile(r"[^\W_]")
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 
@@ -66,7 +67,7 @@ def sentences(body: str) -> tuple[Sentence, ...]:
         while last > first and body[last - 1].isspace():
             last -= 1
         text = _normalised(lowered[first:last])
-        if text and not text.isspace() and any(c.isalnum() for c in text):
+        if _HAS_WORD.search(text):
             spans.append((first, last, text))
         start = end
     tail = len(spans) - CLOSING_ZONE
