@@ -211,7 +211,7 @@ class Stack:
             sessions=self.sessions,
             definitions=self.catalog,
             task_queue=task_queue,
-            secret_key="bench-secret-key",
+            secret_key="bench-secret-key-" + "k" * 32,
         )
 
     @asynccontextmanager

@@ -193,7 +193,7 @@ def web_settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         zendesk_secret="zendesk-test-secret",
         servicenow_secret="servicenow-test-secret",
-        secret_key="test-secret-key",
+        secret_key="test-secret-key-" + "k" * 32,
         max_body_bytes=200_000,
     )
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import signal
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -15,23 +18,49 @@ from temporalio.client import Client
 from opportunities.catalog import Catalog
 from opportunities.live import LiveCatalog
 from service.settings import Settings
-from store.db import create_private
 from web.app import create_app
 from web.context import WebContext
 
+MIN_KEY_LENGTH = 32
+KEY_WAIT_SECONDS = 10.0
+
 
 def secret_key(settings: Settings) -> str:
-    """COACHFLOW_SECRET_KEY, or one kept in the data folder so sessions survive restarts."""
+    """COACHFLOW_SECRET_KEY, or one kept in the data folder so sessions survive restarts.
+
+    The file is created 0600 and written through the handle that created it, so no process
+    ever signs with an empty key: another process that finds the file waits until it holds a
+    whole key. A key shorter than MIN_KEY_LENGTH is refused, whatever its source."""
     if settings.secret_key:
+        if len(settings.secret_key) < MIN_KEY_LENGTH:
+            raise SystemExit(f"COACHFLOW_SECRET_KEY: must be at least {MIN_KEY_LENGTH} characters")
         return settings.secret_key
     path = settings.secret_key_file
-    if path.exists():
-        return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    create_private(path)
-    path.write_text(key)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _stored_key(path)
+    with os.fdopen(handle, "w") as file:
+        file.write(key)
+        file.flush()
+        os.fsync(file.fileno())
     return key
+
+
+def _stored_key(path: Path) -> str:
+    deadline = time.monotonic() + KEY_WAIT_SECONDS
+    while True:
+        key = path.read_text().strip()
+        if len(key) >= MIN_KEY_LENGTH:
+            return key
+        if time.monotonic() > deadline:
+            raise SystemExit(
+                f"the secret key file ({path.name} in COACHFLOW_DATA_DIR) holds no key of "
+                f"{MIN_KEY_LENGTH} characters or more; remove it and a new one is made"
+            )
+        time.sleep(0.05)
 
 
 class _Server(uvicorn.Server):

@@ -251,7 +251,7 @@ def fault_settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "web",
         zendesk_secret="zendesk-fault-secret",
         servicenow_secret="servicenow-fault-secret",
-        secret_key="fault-secret-key",
+        secret_key="fault-secret-key-" + "k" * 32,
     )
 
 
