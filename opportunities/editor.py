@@ -9,6 +9,10 @@ learning tasks, CEL type probes). Any problem the real folders do not already ha
 change, located as `path:line: message` at the path the file would have. Nothing is written
 until every check passes.
 
+Paths. A refusal never shows where the folders are on the server: every path in it, and in
+the plan's `file`, is named from its definitions folder, `rubrics/x@1.yaml`
+(`Folders.public`); `starter.py check` shows the catalog's own paths.
+
 Examples. A rubric version that declares `examples` is refused, on upload and on approval, while
 it fails them, even when the catalog already reports the same failures (another version may share
 the file). The file is read from the real folder, where the operator placed it: the admin API
@@ -32,6 +36,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -134,6 +139,37 @@ class Folders:
         paths[kind] = folder
         return Folders(**paths, writable=self.writable)
 
+    def public(self, path: str) -> str:
+        """A path as a problem or the catalog shows it, named from the definitions folder it
+        is in (`rubrics/x@1.yaml`, `rubrics` for the folder itself); a path in none of them
+        by its file name alone. Never where the folders are."""
+        if path == BODY:
+            return path
+        where = Path(path)
+        if not where.is_absolute():
+            where = Path.cwd() / where
+        places = {Path(os.path.normpath(where)), _resolved(where)}
+        found = [
+            (len(root.parts), kind, place.relative_to(root))
+            for kind in KINDS
+            for root in _roots(self.of(kind))
+            for place in places
+            if place.is_relative_to(root)
+        ]
+        if not found:
+            return where.name
+        _, kind, relative = max(found)
+        return "/".join((kind, *relative.parts))
+
+    def public_text(self, text: str) -> str:
+        """`text` with every folder named by its kind, as `public` names paths."""
+        for form, kind in _forms((self.of(kind), kind) for kind in KINDS):
+            text = form.sub(lambda _, kind=kind: kind, text)
+        return text
+
+    def public_problem(self, problem: Problem) -> Problem:
+        return Problem(self.public(problem.path), problem.line, self.public_text(problem.message))
+
     def check_writable(self, kind: str) -> Path:
         folder = self.of(kind)
         if kind not in self.writable:
@@ -152,6 +188,28 @@ def _resolved(path: Path) -> Path:
         return path.resolve()
     except OSError:
         return path.absolute()
+
+
+def _roots(folder: Path) -> set[Path]:
+    """A folder as written and with its links resolved."""
+    absolute = folder if folder.is_absolute() else Path.cwd() / folder
+    return {Path(os.path.normpath(absolute)), _resolved(folder)}
+
+
+def _forms(folders: Iterable[tuple[Path, str]]) -> list[tuple[re.Pattern[str], str]]:
+    """For each folder, the ways a text may spell it (as written, absolute, resolved, as the
+    catalog shows it), the longest first, each with what replaces it: an absolute spelling
+    wherever it stands as a whole path, a relative one only before a `/`."""
+    spelt: dict[str, str] = {}
+    for folder, name in folders:
+        for form in {str(folder), shown(folder), *map(str, _roots(folder))}:
+            if form not in ("", ".", os.sep):
+                spelt.setdefault(form, name)
+    out = []
+    for form, name in sorted(spelt.items(), key=lambda item: -len(item[0])):
+        end = r"(?![\w.@-])" if Path(form).is_absolute() else "(?=/)"
+        out.append((re.compile(rf"(?<![\w.@/-]){re.escape(form)}{end}"), name))
+    return out
 
 
 def shown(path: Path) -> str:
@@ -179,7 +237,8 @@ class Plan:
 
     @property
     def file(self) -> str:
-        return shown(self.path)
+        """The file, named from its folder (`rubrics/x@1.yaml`): `Folders.public`."""
+        return f"{self.kind}/{self.path.name}"
 
     @property
     def target(self) -> str:
@@ -387,7 +446,9 @@ def _check_version(
 
 def _mapped(problem: Problem, copy: Path, folder: Path) -> Problem:
     """A problem found in the temporary copy, at the path it has in the real folder."""
-    message = problem.message.replace(shown(copy), shown(folder))
+    message = problem.message
+    for form, name in _forms([(copy, shown(folder))]):
+        message = form.sub(lambda _, name=name: name, message)
     path = Path(problem.path)
     if not path.is_absolute():
         path = Path.cwd() / path
@@ -418,7 +479,17 @@ def prepare(
 ) -> Plan:
     """Check `text` as the file of a `kind` definition (`expected`: the id it must have; for a
     rubric `id` or `id@version`). Returns the plan to write, or raises ReadOnly, Invalid,
-    Conflict. `status_change`: a rubric version's status may change (approve/retire)."""
+    Conflict. `status_change`: a rubric version's status may change (approve/retire). The
+    problems of Invalid name each file from its folder (`Folders.public`)."""
+    try:
+        return _prepare(folders, kind, text, expected, status_change)
+    except Invalid as exc:
+        raise Invalid([folders.public_problem(p) for p in exc.problems]) from None
+
+
+def _prepare(
+    folders: Folders, kind: Kind, text: str, expected: str | None, status_change: bool
+) -> Plan:
     folder = folders.check_writable(kind)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text and not text.endswith("\n"):

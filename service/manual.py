@@ -3,10 +3,11 @@
 The same CoachingWorkflow runs, started by the lead instead of a trigger. Its opportunity is
 either one the lead names (for its review SLA and learning tasks) or a plain manual one.
 
-A lead may open one only where they could see it (the rule of `web.actions.visible`): the
-ticket's agent is of a team they lead or of no known team, or the opportunity they name is
-reviewed by, or escalates to, one of their reviewer groups. Any other ticket is refused exactly
-as a missing one (TicketNotFound), so no lead can learn which ids exist.
+A lead may open one only where they could then see it, by the queue's own rule
+(`domain.visibility`, which `web.actions.visible` reads as SQL): the ticket's agent is of a
+team they lead or of no known team, or the opportunity the assessment will have (the one they
+name) is reviewed by, or escalates to, one of their reviewer groups. Any other ticket is
+refused exactly as a missing one (TicketNotFound), so no lead can learn which ids exist.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from domain.coaching import MANUAL_EVENT, CoachingInput, EventRef
 from domain.definitions import Opportunity
 from domain.events import Ticket
 from domain.people import Actor
+from domain.visibility import visibility
 from opportunities.catalog import Catalog
 from store.teams import directory_team
 from store.tickets import load_ticket
@@ -58,12 +60,11 @@ async def _team(session: AsyncSession, ticket: Ticket) -> str | None:
     return agent.team or await directory_team(session, agent.id)
 
 
-def _may_see(by: Actor, team: str | None, opportunity: Opportunity | None) -> bool:
-    """`opportunity`: the catalog's one the lead named, if any."""
-    if by.role == "admin" or team is None or team in by.teams:
-        return True
-    review = opportunity.review if opportunity else None
-    return review is not None and (review.by in by.groups or review.escalate_to in by.groups)
+def _may_see(by: Actor, catalog: Catalog, team: str | None, opportunity: Opportunity) -> bool:
+    """Whether `by` could see the assessment once made: of `team`, under `opportunity`, not
+    reassigned, not released."""
+    assessment = {"team": team, "opportunity_id": opportunity.id}
+    return visibility(by, catalog.opportunities.values()).admits(assessment)
 
 
 async def start_manual_assessment(
@@ -89,9 +90,8 @@ async def start_manual_assessment(
     opportunity = _opportunity(catalog, rubric.ref, opportunity_id)
     async with sessions() as session:
         ticket = await load_ticket(session, source, ticket_id)
-        named = opportunity if opportunity_id else None
         if ticket is None or (
-            by is not None and not _may_see(by, await _team(session, ticket), named)
+            by is not None and not _may_see(by, catalog, await _team(session, ticket), opportunity)
         ):
             raise TicketNotFound(source, ticket_id)
     request = uuid.uuid4().hex[:12]

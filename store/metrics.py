@@ -43,6 +43,7 @@ __all__ = [
     "TrendBy",
     "TrendRow",
     "compute_metrics",
+    "state_counts",
     "trends",
 ]
 
@@ -73,7 +74,7 @@ async def compute_metrics(
     got = await run_all(
         session,
         {
-            "csat": lambda s: csat_recovery(s, where),
+            "csat": lambda s: csat_recovery(s, where, scope),
             "repeat": lambda s: repeat_themes(s, where, is_sliced, scope.assessments()),
             "decisions": lambda s: decision_stats(s, where),
             "card": lambda s: sampled_and_escalated(s, drafted, until),
@@ -141,3 +142,16 @@ async def compute_metrics(
         ),
         scorecard=card,
     )
+
+
+async def state_counts(
+    session: AsyncSession, scope: MetricsScope = EVERYTHING
+) -> list[tuple[str, str, int]]:
+    """(opportunity, status, count) of the assessments in scope, as they stand now."""
+    rows = await session.execute(
+        select(AssessmentRow.opportunity_id, AssessmentRow.status, func.count())
+        .where(*scope.assessments())
+        .group_by(AssessmentRow.opportunity_id, AssessmentRow.status)
+        .order_by(AssessmentRow.opportunity_id, AssessmentRow.status)
+    )
+    return [(o, s, n) for o, s, n in rows.all()]

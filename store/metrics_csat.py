@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.metrics_model import CsatRecovery, ratio
+from store.metrics_scope import EVERYTHING, MetricsScope
 from store.metrics_sql import (
     COACHED,
     CSAT_DAYS,
@@ -22,11 +23,12 @@ from store.metrics_sql import (
 from store.models import EventRow, TicketRow
 
 
-def _csat_responses(coachings: Any) -> Any:
+def _csat_responses(coachings: Any, scope: MetricsScope) -> Any:
     """The CSAT responses of the coached agents: a ticket with a `csat.received` event, its
     score on five points (the ticket's latest, from its snapshot) at the time of its latest
     `csat.received` event, in days. Responses more than 30 days before the first coaching are
-    left out before a snapshot is read, and each snapshot is read once."""
+    left out before a snapshot is read, and each snapshot is read once. A ticket assessed only
+    outside `scope` (another team's assessment of it) is left out."""
     c = coachings.c
     received = (
         select(EventRow.ticket_id, days(func.max(EventRow.occurred_at)).label("at"))
@@ -45,6 +47,7 @@ def _csat_responses(coachings: Any) -> Any:
         .where(
             TicketRow.agent_id.in_(select(c.agent)),
             received.c.at >= select(func.min(c.at)).scalar_subquery() - CSAT_DAYS,
+            *scope.tickets(TicketRow.id),
         )
         .cte("rated")
         .prefix_with("MATERIALIZED")
@@ -72,10 +75,13 @@ UP_TO = {
 }
 
 
-async def csat_recovery(session: AsyncSession, where: list[Any]) -> CsatRecovery:
+async def csat_recovery(
+    session: AsyncSession, where: list[Any], scope: MetricsScope = EVERYTHING
+) -> CsatRecovery:
     """Around each approved or overridden coaching in the window (decided at t): the agent's
     CSAT responses in the 30 days up to the decision (t-30d, t] and in the 30 days after it
-    (t, t+30d].
+    (t, t+30d]. `where` picks the coachings (its scope condition among them); `scope` the
+    responses: a ticket assessed only outside it does not count.
 
     Coachings and responses go in one time-ordered list per agent; running sums (window
     functions with RANGE frames) up to t-30d, t and t+30d give each window by difference."""
@@ -92,7 +98,7 @@ async def csat_recovery(session: AsyncSession, where: list[Any]) -> CsatRecovery
             null().label("score"),
             c.coaching.label("coaching"),
         ),
-        _csat_responses(coachings),
+        _csat_responses(coachings, scope),
     ).subquery()
     agent, at, score, coaching = rows.c
     sums = {

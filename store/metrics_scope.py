@@ -1,14 +1,14 @@
 """Which assessments the metrics may count: all of them, or those a condition on the assessments
 admits (the caller's review visibility, built by the web app). Measurement events follow their
-assessment, so an event counts only when its assessment may be seen."""
+assessment, so an event counts only when its assessment may be seen; a ticket (a CSAT response)
+counts unless it was assessed and none of its assessments may be seen."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from store.metrics_model import Scope
 from store.models import AssessmentRow
@@ -32,18 +32,16 @@ class MetricsScope:
         seen = select(AssessmentRow.id).where(self.visible).correlate(None)
         return [table.assessment_id.in_(seen)]
 
+    def tickets(self, ticket_id: Any) -> list[ColumnElement[bool]]:
+        """The condition on a column of ticket ids (correlated with the query it goes in): a
+        ticket of one or more assessments counts when one of them may be seen; a ticket no
+        assessment was made of stands for its agent alone, and counts."""
+        if self.visible is None:
+            return []
+        assessed = select(AssessmentRow.id).where(AssessmentRow.ticket_id == ticket_id)
+        assessed = assessed.correlate_except(AssessmentRow)
+        return [or_(~exists(assessed), exists(assessed.where(self.visible)))]
+
 
 EVERYTHING = MetricsScope()
 
-
-async def state_counts(
-    session: AsyncSession, scope: MetricsScope = EVERYTHING
-) -> list[tuple[str, str, int]]:
-    """(opportunity, status, count) of the assessments in scope, as they stand now."""
-    rows = await session.execute(
-        select(AssessmentRow.opportunity_id, AssessmentRow.status, func.count())
-        .where(*scope.assessments())
-        .group_by(AssessmentRow.opportunity_id, AssessmentRow.status)
-        .order_by(AssessmentRow.opportunity_id, AssessmentRow.status)
-    )
-    return [(o, s, n) for o, s, n in rows.all()]

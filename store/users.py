@@ -14,6 +14,7 @@ from domain.people import ROLES, Actor
 from store.audit import audit
 from store.models import UserRow
 
+TOKEN_PREFIX = "cf_"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,199}$")
 
 
@@ -91,7 +92,7 @@ async def issue_token(session: AsyncSession, name: str, by: str | None = None) -
     row = await get_user(session, name)
     if row is None:
         raise UserError(f"no user {name!r}; add one with `starter.py users add`")
-    token = f"cf_{secrets.token_urlsafe(32)}"
+    token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
     row.token_hash = hash_token(token)
     row.session_version = UserRow.session_version + 1
     await session.flush()

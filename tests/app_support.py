@@ -56,9 +56,10 @@ def editable_app(
     )
 
 
-def http_client(app) -> httpx.AsyncClient:
+def http_client(app, address: str = "127.0.0.1") -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://coachflow.test"
+        transport=httpx.ASGITransport(app=app, client=(address, 123)),
+        base_url="http://coachflow.test",
     )
 
 

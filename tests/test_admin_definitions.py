@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.yamlsource import Problem
+from opportunities.editor import Folders as EditorFolders
 from tests.app_support import editable_app as app_with_folders
 from tests.app_support import http_client, post_login
 from tests.definition_files import ANY_CSAT, Folders, copy_definitions, line_of
@@ -549,3 +551,103 @@ async def test_the_admin_page_forms_round_trip_with_csrf(editable_app, web_app, 
     bundled = await sign_in(web_app, "ada")
     page = await bundled.get("/admin")
     assert "COACHFLOW_OPPORTUNITIES_DIR" in page.text and 'name="yaml"' not in page.text
+
+
+async def test_no_refusal_says_where_the_definition_folders_are(
+    api, editable_app, sign_in, tokens, folders
+):
+    """The folders sit outside the working directory, as in Docker (/var/lib/coachflow/
+    definitions/...): every problem of a refusal, from the API and on /admin, names its file
+    from its definitions folder (`rubrics/support-core@3.yaml:4: ...`), never where the folder
+    is; so do the change's `file`, the audit log and the page's file columns."""
+    opportunities, rubrics, surveys = folders
+    root = opportunities.parent
+    assert not root.resolve().is_relative_to(Path.cwd().resolve())
+    hidden = {str(root), str(root.resolve())}
+    path = opportunities / "low-csat.yaml"
+    good = path.read_text().replace("version: 1", "version: 2")
+    draft = (rubrics / "support-core.yaml").read_text().replace("version: 2", "version: 3")
+    (rubrics / "notes").mkdir()
+    (rubrics / "notes" / "broken.md.j2").write_text("{% if %}\n")
+    templated = draft.replace("status: approved\napproved_by: qa-lead\n", "status: draft\n")
+    templated = templated.replace(
+        "criteria:\n", "templates: {coaching_note: notes/broken.md.j2}\ncriteria:\n", 1
+    )
+    survey = (surveys / "coach-rates-trainee.yaml").read_text()
+    swapped = survey.replace("version: 1", "version: 2").replace(
+        "audience: coach", "audience: trainee"
+    )
+    cel = good.replace("ticket.csat.score <= 2", 'ticket.csat.score <= "2"')
+    ada = tokens["ada"]
+    refusals = {
+        f"opportunities/low-csat.yaml:{line_of(path, 'when:')}: when: CEL": await put(
+            api, "opportunities", "low-csat", cel, ada
+        ),
+        "opportunities/low-csat.yaml:": await put(
+            api, "opportunities", "low-csat", good.replace("on: [", "on: [["), ada
+        ),
+        "rubrics/support-core@3.yaml:4: status: a new rubric version is uploaded as a draft": (
+            await put(api, "rubrics", "support-core@3", draft, ada)
+        ),
+        "rubrics/notes/broken.md.j2:1: template error: ": await put(
+            api, "rubrics", "support-core@3", templated, ada
+        ),
+        f"opportunities/low-csat.yaml:{line_of(path, 'surveys:')}: surveys.coach: ": await put(
+            api, "surveys", "coach-rates-trainee", swapped, ada
+        ),
+    }
+    for expected, response in refusals.items():
+        problems = invalid(response)
+        assert any(p.startswith(expected) for p in problems), (expected, problems)
+        assert all(p.startswith(("opportunities/", "rubrics/", "surveys/")) for p in problems)
+        for spelt in hidden:
+            assert spelt not in response.text, (spelt, response.text)
+
+    saved = await put(api, "opportunities", "low-csat", good, ada)
+    assert saved.status_code == 200 and saved.json()["file"] == "opportunities/low-csat.yaml"
+    assert saved.json()["definition"]["file"] == "opportunities/low-csat.yaml"
+    (entry,) = await audit_items(api, tokens)
+    assert entry["details"]["file"] == "opportunities/low-csat.yaml"
+
+    browser = await sign_in(editable_app, "ada")
+    page = await browser.get("/admin")
+    assert "<code>opportunities/low-csat.yaml</code>" in page.text
+    token = _csrf(page.text)
+    cel = cel.replace("version: 2", "version: 3")
+    shown = await browser.post(
+        "/admin/definitions", data={"csrf": token, "kind": "opportunities", "yaml": cel}
+    )
+    assert shown.status_code == 422
+    assert f"<code>opportunities/low-csat.yaml:{line_of(path, 'when:')}</code>: when: CEL" in (
+        shown.text
+    )
+    for text in (page.text, shown.text):
+        assert not [spelt for spelt in hidden if spelt in text]
+
+
+def test_a_problem_names_folders_in_its_message_as_in_its_path(tmp_path):
+    """A message may name a file too (`defined twice (also in ...)`): named the same way; a
+    folder's neighbour with a longer name is not the folder, a path in no folder is its name."""
+    defs = tmp_path / "defs"
+    folders = EditorFolders(defs / "opportunities", defs / "rubrics", defs / "surveys")
+    for folder in (*folders_of(folders), defs / "rubrics2"):
+        folder.mkdir(parents=True)
+    (tmp_path / "link").symlink_to(defs / "rubrics")
+    rubrics = defs / "rubrics"
+    found = Problem(
+        str(tmp_path / "link" / "b.yaml"),
+        2,
+        f"rubric x@1 is defined twice (also in {rubrics}/a.yaml; not {rubrics}2/a.yaml); see "
+        f"{rubrics.resolve()}",
+    )
+    assert str(folders.public_problem(found)) == (
+        f"rubrics/b.yaml:2: rubric x@1 is defined twice (also in rubrics/a.yaml; not "
+        f"{rubrics}2/a.yaml); see rubrics"
+    )
+    assert folders.public(str(tmp_path / "elsewhere" / "c.yaml")) == "c.yaml"
+    assert folders.public(str(defs / "surveys")) == "surveys"
+    assert folders.public("body") == "body"
+
+
+def folders_of(folders: EditorFolders) -> list[Path]:
+    return [folders.opportunities, folders.rubrics, folders.surveys]

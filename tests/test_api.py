@@ -874,14 +874,14 @@ async def test_admin_definitions(http, tokens, catalog):
     assert body["valid"] is True and body["problems"] == []
     opportunities = {o["id"]: o for o in body["opportunities"]}
     assert set(opportunities) == set(catalog.opportunities)
-    assert opportunities["low-csat"]["file"].endswith("low-csat.yaml")
+    assert opportunities["low-csat"]["file"] == "opportunities/low-csat.yaml", "no server path"
     assert opportunities["low-csat"]["escalate_to"] == "qa-leads"
     (rubric,) = [r for r in body["rubrics"] if r["id"] == "support-core"]
     assert rubric["status"] == "approved" and "empathy" in rubric["criteria"]
-    assert rubric["file"].endswith("support-core.yaml")
+    assert rubric["file"] == "rubrics/support-core.yaml"
     surveys = {s["id"]: s for s in body["surveys"]}
     assert surveys["trainee-rates-coaching"]["version"] == 1
-    assert surveys["trainee-rates-coaching"]["file"].endswith("trainee-rates-coaching.yaml")
+    assert surveys["trainee-rates-coaching"]["file"] == "surveys/trainee-rates-coaching.yaml"
     for name in ("lee", "a-17"):
         refused(
             await call(http, "GET", "/api/admin/definitions", tokens[name]),

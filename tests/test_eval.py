@@ -18,16 +18,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, update
 
 from domain.coaching import LeadDecision
 from opportunities.catalog import load_catalog
+from rubrics.agreement import evaluate
 from service.cli import main
-from store.models import AssessmentRow
+from store.decision_labels import Agreement, decision_labels, draft_agreement, summarised
+from store.metrics_model import MetricsSlice
+from store.metrics_scope import MetricsScope
+from store.models import AssessmentRow, CriterionResultRow
 from tests.chat_model import ChatModel, serving
 from tests.definition_files import copy_definitions
 from tests.factories import make_event
 from tests.helpers import assessment_of, bearer, until_drafted
 from tests.people import LEAD, OUTSIDE_LEAD
+from tests.test_metrics import DAY, T0, Case, add_assessment, build_history, decide
 from workflows.coaching import CoachingWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -387,3 +393,94 @@ async def test_the_api_and_the_dashboard_show_the_agreement_in_scope(decided, ht
     rows = {name: rest for name, *rest in AGREEMENT_ROW.findall(page.text)}
     assert rows["first_response_sla"] == ["3", "67%", "0"]
     assert rows["any coaching point"] == ["3", "67%", "0"]
+
+
+async def _more_decisions(sessions) -> None:
+    """On the metrics' history: A12 (tier2) overridden, scoring a criterion the draft left
+    unscored (no confidence), passing one it failed and putting a failure down to policy where
+    the draft named no cause; A13 approved without results; A14 approved with no diff at all."""
+    async with sessions() as session, session.begin():
+        results = [
+            ("sla", "passed", None),
+            ("empathy", "failed", "policy"),
+            ("tone", "passed", None),
+        ]
+        a12 = await add_assessment(
+            session,
+            Case("A12", "a-2", "escalation", "ticket.escalated", 2, 30 * DAY, "coaching", results),
+        )
+        await session.execute(
+            update(CriterionResultRow)
+            .where(
+                CriterionResultRow.assessment_id == a12.id, CriterionResultRow.criterion_id == "sla"
+            )
+            .values(confidence=0.0)
+        )
+        changes = [
+            {"criterion_id": "sla", "field": "score", "before": 0, "after": 1},
+            {"criterion_id": "empathy", "field": "cause", "before": None, "after": "policy"},
+            {"criterion_id": "tone", "field": "score", "before": 0.5, "after": 1},
+        ]
+        await decide(session, a12, "override", 1, changes=changes)
+        a13 = await add_assessment(
+            session, Case("A13", "a-1", "low-csat", "csat.received", 1, 31 * DAY, "coaching")
+        )
+        await decide(session, a13, "approve", 1, changes=[])
+        a14 = await add_assessment(
+            session,
+            Case(
+                "A14", "a-1", "low-csat", "csat.received", 1, 32 * DAY, "coaching",
+                [("tone", "failed", None), ("empathy", "passed", None)],
+            ),
+        )  # fmt: skip
+        await decide(session, a14, "approve", 1)
+
+
+AGREEMENT_CASES = {
+    "all": {},
+    "since": {"since": T0 + 5 * DAY},
+    "until": {"until": T0 + 31 * DAY},
+    "team": {"slice": MetricsSlice(team="tier1")},
+    "scope": {"scope": MetricsScope(visible=AssessmentRow.team == "tier2")},
+    "none": {"since": T0 + 100 * DAY},
+}
+
+
+async def test_the_dashboard_s_agreement_is_counted_in_sql_as_the_labels_give_it(sessions):
+    """`draft_agreement` (the API's and the dashboard's) gives what the eval command's labels
+    give, criteria in the same order, for a window, a slice and a scope; and reads no criterion
+    result into Python to do it."""
+    await build_history(sessions)
+    await _more_decisions(sessions)
+    loaded: list[CriterionResultRow] = []
+
+    def on_load(target: CriterionResultRow, context) -> None:
+        loaded.append(target)
+
+    got = {}
+    event.listen(CriterionResultRow, "load", on_load)
+    try:
+        for name, kwargs in AGREEMENT_CASES.items():
+            async with sessions() as session:
+                got[name] = await draft_agreement(session, **kwargs)
+        assert loaded == []
+        for name, kwargs in AGREEMENT_CASES.items():
+            async with sessions() as session:
+                labels = await decision_labels(session, **kwargs)
+            expected = summarised(labels, evaluate(labels.cases))
+            assert got[name] == expected, name
+            assert list(got[name].by_criterion) == list(expected.by_criterion), name
+        assert loaded, "the eval command's labels read the results, and the listener sees it"
+    finally:
+        event.remove(CriterionResultRow, "load", on_load)
+    # A1, A2, A9, A12, A13, A14: the sla the draft left unscored, the lead passed.
+    every = got["all"]
+    assert (every.decisions, every.dismissed) == (6, 3)
+    assert every.by_criterion["sla"] == Agreement(n=1, agreement=0.0, kappa=0.0)
+    assert every.by_criterion["tone"] == Agreement(n=4, agreement=0.5, kappa=0.0)
+    assert got["none"].model_dump() == {
+        "decisions": 0,
+        "dismissed": 0,
+        "by_criterion": {},
+        "coach": None,
+    }

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from store.metrics import Metrics, MetricsSlice, compute_metrics, trends
-from store.models import AssessmentRow, MeasurementEventRow
+from store.metrics import Metrics, MetricsScope, MetricsSlice, compute_metrics, state_counts, trends
+from store.models import AssessmentRow, MeasurementEventRow, TicketRow
 from tests.helpers import bearer
-from tests.test_metrics import DAY, T0, build_history
+from tests.test_metrics import DAY, FULL, T0, build_history
 
 ROOT = Path(__file__).resolve().parent.parent
 # A value with records behind it for every slice field (a new field needs one here too).
@@ -383,6 +383,74 @@ async def test_an_assessment_reassigned_to_a_lead_counts_in_their_numbers(http, 
     got = (await http.get("/api/metrics", params={"agent": "a-2"}, headers=lee)).json()
     assert (got["drafted"], got["dismissed"], got["escalations"]["assessed"]) == (1, 1, 1)
     assert got["policy_gaps"] == {"refund-policy": 1}
+
+
+# What a made-up assessment of another team takes from A1.
+COPIED = (
+    *("opportunity_id", "opportunity_version", "rubric_id", "rubric_version", "source"),
+    *("event_type", "agent_id", "occurred_at", "confidence", "priority", "flags", "summary"),
+    *("created_at", "updated_at"),
+)
+
+
+async def test_a_lead_s_csat_recovery_counts_no_ticket_only_another_team_assessed(
+    http, tokens, history
+):
+    """The CSAT responses around lee's coachings of a-1 (tier1) are a-1's tickets, but not one
+    whose only assessment is tier2's (the event named tier2: olga's to see): t3, rated 4 of 5 a
+    week after A1's coaching and before A2's. t1 counts still, through A1 beside its tier2
+    assessment, and so do the tickets no one assessed. The admin's figures count everything."""
+    async with history() as session, session.begin():
+        query = select(AssessmentRow).where(AssessmentRow.event_id == "e-A1")
+        a1 = (await session.execute(query)).scalar_one()
+        for ticket in ("t1", "t3"):
+            ticket_id = (
+                await session.execute(select(TicketRow.id).where(TicketRow.external_id == ticket))
+            ).scalar_one()
+            session.add(
+                AssessmentRow(
+                    **{c: getattr(a1, c) for c in COPIED},
+                    workflow_id=f"coaching/tier2/{ticket}",
+                    ticket_id=ticket_id,
+                    ticket_external_id=ticket,
+                    event_id=f"e-tier2-{ticket}",
+                    team="tier2",
+                    status="dismissed",
+                )
+            )
+    admin = (await http.get("/api/metrics", headers=bearer(tokens["ada"]))).json()
+    assert admin["csat_recovery"] == FULL["csat_recovery"]
+    tier1 = await http.get("/api/metrics", params={"team": "tier1"}, headers=bearer(tokens["ada"]))
+    assert tier1.json()["csat_recovery"] == FULL["csat_recovery"]
+    lee = (await http.get("/api/metrics", headers=bearer(tokens["lee"]))).json()
+    # Before A1 and A2: t1 (1) and t2 (3); after each: t4 (5) alone.
+    assert lee["csat_recovery"] == {
+        "coachings": 3,
+        "before_count": 4,
+        "before_mean": 2.0,
+        "after_count": 2,
+        "after_mean": 5.0,
+        "change": 3.0,
+        "paired_coachings": 2,
+        "paired_mean_change": 3.0,
+    }
+    page = await http.get("/dashboard", params={"days": "all"}, headers=bearer(tokens["lee"]))
+    assert page.status_code == 200 and "tier2" not in page.text
+
+
+async def test_the_queue_s_state_is_counted_in_scope(history):
+    """`store.metrics.state_counts`, the dashboard's "waiting for review" chart: the
+    assessments as they stand now, by opportunity and status, of the scope only."""
+    async with history() as session:
+        every = await state_counts(session)
+        tier1 = await state_counts(session, MetricsScope(visible=AssessmentRow.team == "tier1"))
+    assert sum(n for *_, n in every) == 11
+    assert tier1 == [
+        ("escalation", "awaiting_review", 1),
+        ("low-csat", "coaching", 2),
+        ("weekly-qa-sample", "closed_incomplete", 1),
+        ("weekly-qa-sample", "dismissed", 2),
+    ]
 
 
 async def test_a_lead_s_dashboard_shows_their_scope_only(http, tokens, history):

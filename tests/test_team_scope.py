@@ -7,15 +7,28 @@ Real Temporal (the dev server, a running worker) and the real database, through 
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+from datetime import UTC, datetime
+
 import pytest
+from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from domain.coaching import LeadDecision
+from domain.definitions import Opportunity
+from domain.people import Actor
+from domain.visibility import visibility
+from service.manual import _may_see, _opportunity
+from store.models import AssessmentRow
 from store.tickets import upsert_event
 from tests.factories import make_event
 from tests.helpers import assessment_of, bearer, until_drafted
-from tests.people import LEAD, OUTSIDE_LEAD
+from tests.people import ADMIN, LEAD, OTHER_TRAINEE, OUTSIDE_LEAD, QA_LEAD, TRAINEE
+from tests.test_metrics import add_ticket
+from web.actions import visible
+from web.auth import User
 from workflows.coaching import CoachingWorkflow
 
 NO_TEAM = {"id": "a-17", "name": "Dana Ruiz"}
@@ -105,3 +118,96 @@ async def test_a_lead_opens_no_manual_assessment_of_another_team_s_agent(
             f"/api/assessments/{created.json()['assessment_id']}", headers=bearer(tokens[name])
         )
         assert shown.status_code == 200, name
+
+
+AUDIT = Opportunity(
+    id="audit",
+    name="Audit",
+    version=1,
+    on=["ticket.solved"],
+    rubric="support-core",
+    review={"by": "auditors", "due": "3d"},
+)
+ACTORS = [
+    ADMIN,
+    LEAD,
+    OUTSIDE_LEAD,
+    QA_LEAD,
+    Actor(id="ann", role="lead", groups=["auditors"]),
+    Actor(id="nell", role="lead"),
+    TRAINEE,
+    OTHER_TRAINEE,
+]
+GRID = {
+    "team": ("tier1", "tier2", None),
+    "opportunity_id": ("low-csat", "audit", "manual"),
+    "assigned_lead": (None, "lee", "ann"),
+    "agent_id": ("a-17", "a-99"),
+    "released_at": (None, datetime(2026, 3, 2, tzinfo=UTC)),
+}
+
+
+def _before(by: Actor, team: str | None, opportunity: Opportunity | None) -> bool:
+    """The manual-assessment check as it was written before the rule was shared."""
+    if by.role == "admin" or team is None or team in by.teams:
+        return True
+    review = opportunity.review if opportunity else None
+    return review is not None and (review.by in by.groups or review.escalate_to in by.groups)
+
+
+async def test_the_queue_and_manual_assessments_follow_one_visibility_rule(sessions, catalog):
+    """`web.actions.visible` (the queue, the pages, the metrics' scope) and a manual
+    assessment's check (`service.manual`) are two readings of `domain.visibility`: over every
+    combination of team, opportunity, reassignment, agent and release, the SQL selects exactly
+    the assessments the rule admits; and a lead may open a manual assessment exactly where the
+    SQL would show it to them, unreassigned and unreleased, as the check did before."""
+    catalog = dataclasses.replace(catalog, opportunities={**catalog.opportunities, "audit": AUDIT})
+    ids: dict[int, dict] = {}
+    async with sessions() as session, session.begin():
+        ticket = await add_ticket(session, "grid", "a-17")
+        for n, values in enumerate(itertools.product(*GRID.values())):
+            columns = dict(zip(GRID, values, strict=True))
+            row = AssessmentRow(
+                **columns,
+                workflow_id=f"grid/{n}",
+                opportunity_version=1,
+                rubric_id="support-core",
+                rubric_version=2,
+                ticket_id=ticket.id,
+                source="generic",
+                ticket_external_id="grid",
+                event_id=f"grid-{n}",
+                event_type="ticket.solved",
+                status="awaiting_review",
+                confidence=1.0,
+                priority=0,
+                flags=[],
+                summary="",
+                created_at=ticket.last_event_at,
+                updated_at=ticket.last_event_at,
+            )
+            session.add(row)
+            await session.flush()
+            ids[row.id] = columns
+    rubric = catalog.approved_rubric("support-core").ref
+    for actor in ACTORS:
+        rule = visibility(actor, catalog.opportunities.values())
+        async with sessions() as session:
+            query = select(AssessmentRow.id).where(visible(User(actor), catalog))
+            shown = set((await session.execute(query)).scalars())
+        assert shown == {i for i, columns in ids.items() if rule.admits(columns)}, actor.id
+        if actor.role == "trainee":
+            continue  # only a lead opens a manual assessment (POST /api/assessments)
+        for team, named in itertools.product(GRID["team"], ("low-csat", "audit", None)):
+            opportunity = _opportunity(catalog, rubric, named)
+            fresh = next(
+                i
+                for i, c in ids.items()
+                if (c["team"], c["opportunity_id"]) == (team, opportunity.id)
+                and c["assigned_lead"] is None
+                and c["released_at"] is None
+                and c["agent_id"] == "a-17"
+            )
+            allowed = _may_see(actor, catalog, team, opportunity)
+            assert allowed == (fresh in shown), (actor.id, team, named)
+            assert allowed == _before(actor, team, opportunity if named else None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.coaching import LeadDecision
@@ -27,6 +27,7 @@ from domain.lifecycle import (
     SurveyView,
     TaskView,
 )
+from domain.visibility import Condition, visibility
 from opportunities.catalog import Catalog
 from store.assessments import queue_filters, queue_page
 from store.models import AssessmentRow, LearningTaskRow, SurveyRow
@@ -37,32 +38,23 @@ from web.errors import problem, send_update
 from workflows.coaching import CoachingWorkflow
 
 
-def _reviewed_by_groups(catalog: Catalog, groups: list[str]) -> list[str]:
-    return [
-        o.id
-        for o in catalog.opportunities.values()
-        if o.review.by in groups or (o.review.escalate_to and o.review.escalate_to in groups)
-    ]
+def _sql(condition: Condition) -> ColumnElement[bool]:
+    """A condition of the rule on AssessmentRow."""
+    column = getattr(AssessmentRow, condition.column)
+    if condition.values is None:
+        return column.is_not(None)
+    values = [v for v in condition.values if v is not None]
+    tests = [column.is_(None)] if None in condition.values else []
+    if values:
+        tests.append(column == values[0] if len(values) == 1 else column.in_(values))
+    return or_(false(), *tests)
 
 
 def visible(user: User, catalog: Catalog) -> ColumnElement[bool]:
-    """The SQL condition for the assessments `user` may read. A lead also sees assessments
-    whose team is unknown: any lead may decide those (domain.people.reviewer_problem)."""
-    actor = user.actor
-    if actor.role == "admin":
-        return AssessmentRow.id.is_not(None)
-    if actor.role == "trainee":
-        return (AssessmentRow.agent_id == actor.id) & AssessmentRow.released_at.is_not(None)
-    conditions: list[ColumnElement[bool]] = [
-        AssessmentRow.assigned_lead == actor.id,
-        AssessmentRow.team.is_(None),
-    ]
-    if actor.teams:
-        conditions.append(AssessmentRow.team.in_(actor.teams))
-    opportunities = _reviewed_by_groups(catalog, actor.groups)
-    if opportunities:
-        conditions.append(AssessmentRow.opportunity_id.in_(opportunities))
-    return or_(*conditions)
+    """The SQL condition for the assessments `user` may read: `domain.visibility`'s rule, the
+    one manual assessments follow too."""
+    rule = visibility(user.actor, catalog.opportunities.values())
+    return or_(*(and_(true(), *map(_sql, alternative)) for alternative in rule.alternatives))
 
 
 async def list_visible(

@@ -73,13 +73,12 @@ async def _from_bearer(request: Request, context: WebContext, header: str) -> Us
     if scheme.lower() != "bearer" or not token.strip():
         return None
     throttle, address, at = throttle_of(request.app), address_of(request), now(request)
-    wait = throttle.retry_after([address_key(address)], at)
-    if wait:
-        log.warning("bearer token not checked: %s is locked for %s s", address, wait)
-        raise too_many(wait, "authorization")
     async with context.sessions() as session:
         row = await user_by_token(session, token.strip())
     if row is None:
+        wait = throttle.retry_after([address_key(address)], at)
+        if wait:
+            raise too_many(wait, "authorization")
         locked = throttle.failed([address_key(address)], at)
         log.warning("bearer token refused from %s (address locked for %s s)", address, locked)
         return None

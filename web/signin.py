@@ -13,6 +13,7 @@ from fastapi import Request, Response
 from itsdangerous import BadData, URLSafeSerializer
 
 from store.audit import audit
+from store.users import NAME, TOKEN_PREFIX
 from web.auth import mac
 from web.context import WebContext
 from web.sessions import now
@@ -73,9 +74,9 @@ def form_problem(request: Request, context: WebContext, token: str) -> str | Non
 
 
 async def record(context: WebContext, action: str, name: str, address: str, **details: Any) -> None:
-    """One audit entry, in a transaction of its own, and one log line. The name is as sent,
-    short and storable: no NUL, nothing that is not UTF-8."""
-    shown = name[:200].replace("\x00", "\ufffd").encode("utf-8", "replace").decode() or "-"
+    """One audit entry, in a transaction of its own, and one log line. The name only as a user
+    name could be: anything else (a token pasted into the name field) is recorded as `-`."""
+    shown = name if NAME.match(name) and not name.startswith(TOKEN_PREFIX) else "-"
     async with context.sessions() as session, session.begin():
         await audit(session, shown, action, f"user:{shown}", {"address": address, **details})
     level = logging.INFO if action == "user.login" else logging.WARNING

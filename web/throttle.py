@@ -1,13 +1,17 @@
-"""Failed sign-ins and bearer tokens, counted in this process per name and per client address.
+"""Failed sign-ins and bearer tokens, counted in this process per name and address and per
+client address.
 
 Past a key's allowance every further failure locks it, for twice as long as the lock before,
 up to a cap; a key's failures are forgotten an hour after its last one, and at most MAX_KEYS
 keys are kept (the least recently failed go first), so memory stays bounded. A locked key is
-refused before any credential is checked, and refusals do not count as failures.
+refused before any credential is checked (a valid bearer token is always taken: only failed
+lookups are refused), and refusals do not count as failures. A name is counted per address, so
+nobody elsewhere can lock a user out; the address count caps guesses across names.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import math
 from collections import OrderedDict
@@ -47,6 +51,7 @@ class Throttle:
     def __init__(self, policies: dict[str, Policy] = POLICIES, max_keys: int = MAX_KEYS):
         self.policies, self.max_keys = policies, max_keys
         self._keys: OrderedDict[Key, _Failures] = OrderedDict()
+        self.guard = asyncio.Lock()
 
     def retry_after(self, keys: Iterable[Key], now: float) -> int:
         """Whole seconds until none of the keys is locked; 0 when none is."""
@@ -108,8 +113,8 @@ def address_of(request: Request) -> str:
     return str(ip)
 
 
-def name_key(name: str) -> Key:
-    return ("name", name[:200])
+def name_key(name: str, address: str) -> Key:
+    return ("name", f"{name[:200]}@{address}")
 
 
 def address_key(address: str) -> Key:

@@ -2,14 +2,15 @@
 or disable an opportunity, approve or retire a rubric version.
 
 Every change is checked against the whole catalog before anything is written (opportunities/
-editor.py), written atomically to the configured folder, audited in the same transaction, and
-then the app's catalog is swapped for the reloaded one: new events match the new definitions,
-while running workflows keep the definitions pinned in their input. Other processes on the
-same folders (workers, other web apps) reload within a second (opportunities/live.py). The
-bundled folders are read-only (409): set COACHFLOW_OPPORTUNITIES_DIR, COACHFLOW_RUBRICS_DIR,
-COACHFLOW_SURVEYS_DIR. A rubric version that fails its own labelled examples (`examples:`) is
-refused on upload and on approval (422); the example file is not uploaded here, it must already
-be in the rubrics folder.
+editor.py; a refusal names each file from its definitions folder, `rubrics/x@1.yaml`, never
+where the folder is on the server), written atomically to the configured folder, audited in
+the same transaction, and then the app's catalog is swapped for the reloaded one: new events
+match the new definitions, while running workflows keep the definitions pinned in their input.
+Other processes on the same folders (workers, other web apps) reload within a second
+(opportunities/live.py). The bundled folders are read-only (409): set
+COACHFLOW_OPPORTUNITIES_DIR, COACHFLOW_RUBRICS_DIR, COACHFLOW_SURVEYS_DIR. A rubric version that
+fails its own labelled examples (`examples:`) is refused on upload and on approval (422); the
+example file is not uploaded here, it must already be in the rubrics folder.
 """
 
 from __future__ import annotations
@@ -76,7 +77,10 @@ class DefinitionChange(Out):
     changed: bool = Field(
         description="False when the file already said the same: nothing written or audited"
     )
-    file: str = Field(description="The file that holds the definition")
+    file: str = Field(
+        description="The file that holds the definition, named from its definitions folder "
+        "(`rubrics/support-core@3.yaml`)"
+    )
     definition: OpportunityOut | RubricOut | SurveyTemplateOut | None = Field(
         description="The definition as now loaded"
     )
@@ -106,7 +110,8 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         out[422] = {
             "model": DefinitionRefusalResponse,
             "description": "The file, or the catalog with it, has problems (`problems` lists "
-            "them as path:line: message); nothing was written",
+            "them as path:line: message, each file named from its definitions folder: "
+            "`rubrics/x@1.yaml`); nothing was written",
         }
     if 409 in codes:
         out[409] = {
@@ -170,6 +175,8 @@ async def save(
 
 
 def refusal(exc: EditError) -> HTTPException:
+    """The refusal as a problem; its problems name each file from its definitions folder, as
+    `opportunities.editor.prepare` gives them, never where the folder is."""
     if isinstance(exc, Invalid):
         problems = [{"path": p.path, "line": p.line, "message": p.message} for p in exc.problems]
         return problem(422, "Invalid", exc.message, problems=problems)
@@ -182,7 +189,12 @@ def refusal(exc: EditError) -> HTTPException:
     return problem(409, "Refused", exc.message)
 
 
-def summary(catalog: Catalog, plan: Plan) -> DefinitionChange:
+def summary(catalog: Catalog, plan: Plan, folders: Folders) -> DefinitionChange:
+    """The change as answered: every file named from its folder (`Folders.public`)."""
+
+    def file(shown: str | None) -> str | None:
+        return None if shown is None else folders.public(shown)
+
     definition: OpportunityOut | RubricOut | SurveyTemplateOut | None = None
     if plan.kind == "opportunities" and (o := catalog.opportunities.get(plan.key)):
         definition = OpportunityOut(
@@ -195,7 +207,7 @@ def summary(catalog: Catalog, plan: Plan) -> DefinitionChange:
             review_by=o.review.by,
             escalate_to=o.review.escalate_to,
             virtual_coach=o.virtual_coach,
-            file=catalog.files.get(o.id),
+            file=file(catalog.files.get(o.id)),
         )
     elif plan.kind == "rubrics" and (r := catalog.rubrics.get(plan.key)):
         definition = RubricOut(
@@ -206,7 +218,7 @@ def summary(catalog: Catalog, plan: Plan) -> DefinitionChange:
             status=r.status,
             approved_by=r.approved_by,
             criteria=[c.id for c in r.criteria],
-            file=catalog.files.get(r.ref),
+            file=file(catalog.files.get(r.ref)),
         )
     elif plan.kind == "surveys" and (s := catalog.surveys.get(plan.key)):
         definition = SurveyTemplateOut(
@@ -215,7 +227,7 @@ def summary(catalog: Catalog, plan: Plan) -> DefinitionChange:
             version=s.version,
             audience=s.audience,
             questions=len(s.questions),
-            file=catalog.survey_files.get(s.id),
+            file=file(catalog.survey_files.get(s.id)),
         )
     return DefinitionChange(
         kind=plan.kind,
@@ -235,7 +247,7 @@ async def _answer(
         plan = await save(request, context, user, action, make_plan)
     except EditError as exc:
         raise refusal(exc) from None
-    return summary(context.catalog, plan)
+    return summary(context.catalog, plan, Folders.from_settings(context.settings))
 
 
 # --- endpoints ---------------------------------------------------------------------------------

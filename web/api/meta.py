@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Security
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, text
 
+from opportunities.editor import Folders
 from store.models import AuditRow
 from web.api.schemas import (
     NAME_PATTERN,
@@ -76,6 +77,11 @@ async def healthz(context: Context):
 )
 async def definitions(context: Context, user: Admin) -> Definitions:
     catalog = context.catalog
+    folders = Folders.from_settings(context.settings)
+
+    def shown(path: str | None) -> str | None:
+        return folders.public(path) if path else None
+
     return Definitions(
         valid=not catalog.problems,
         opportunities=[
@@ -89,7 +95,7 @@ async def definitions(context: Context, user: Admin) -> Definitions:
                 review_by=o.review.by,
                 escalate_to=o.review.escalate_to,
                 virtual_coach=o.virtual_coach,
-                file=catalog.files.get(o.id),
+                file=shown(catalog.files.get(o.id)),
             )
             for o in sorted(catalog.opportunities.values(), key=lambda o: o.id)
         ],
@@ -102,7 +108,7 @@ async def definitions(context: Context, user: Admin) -> Definitions:
                 status=r.status,
                 approved_by=r.approved_by,
                 criteria=[c.id for c in r.criteria],
-                file=catalog.files.get(ref),
+                file=shown(catalog.files.get(ref)),
             )
             for ref, r in sorted(catalog.rubrics.items())
         ],
@@ -113,12 +119,13 @@ async def definitions(context: Context, user: Admin) -> Definitions:
                 version=s.version,
                 audience=s.audience,
                 questions=len(s.questions),
-                file=catalog.survey_files.get(s.id),
+                file=shown(catalog.survey_files.get(s.id)),
             )
             for s in sorted(catalog.surveys.values(), key=lambda s: s.id)
         ],
         problems=[
-            DefinitionProblem(path=p.path, line=p.line, message=p.message) for p in catalog.problems
+            DefinitionProblem(path=q.path, line=q.line, message=q.message)
+            for q in map(folders.public_problem, catalog.problems)
         ],
     )
 

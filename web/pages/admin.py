@@ -1,7 +1,8 @@
 """The admin page: definitions with their validation status, the forms that change them (upload
 a file, enable/disable an opportunity, approve/retire a rubric version), the user directory and
 the audit log. The forms go through the same checked, audited change as the JSON API
-(web/api/definitions.py); a refused change shows the page again with its problems."""
+(web/api/definitions.py); a refused change shows the page again with its problems. Files are
+named from their definitions folder (`rubrics/x@1.yaml`), never where it is on the server."""
 
 from __future__ import annotations
 
@@ -83,15 +84,18 @@ async def _page(
     catalog = context.catalog
     done = request.query_params.get("done", "")
     folders = Folders.from_settings(context.settings)
+    # Every file named from its definitions folder, as refusals name them: never a server path.
+    files = {key: folders.public(shown) for key, shown in catalog.files.items()}
+    survey_files = {key: folders.public(shown) for key, shown in catalog.survey_files.items()}
     problems_by_file: dict[str, list] = defaultdict(list)
-    for found in catalog.problems:
+    for found in map(folders.public_problem, catalog.problems):
         problems_by_file[found.path].append(found)
-    loaded_files = set(catalog.files.values()) | set(catalog.survey_files.values())
+    loaded_files = set(files.values()) | set(survey_files.values())
     opportunities = [
         {
             "item": o,
-            "file": catalog.files.get(o.id, "-"),
-            "problems": problems_by_file.get(catalog.files.get(o.id, ""), []),
+            "file": files.get(o.id, "-"),
+            "problems": problems_by_file.get(files.get(o.id, ""), []),
             "review": f"due {format_duration(o.review.due)}, escalate to "
             f"{o.review.escalate_to or '-'} after {format_duration(o.review.escalate_after)}, "
             f"expires {format_duration(o.review.expires)}",
@@ -101,14 +105,14 @@ async def _page(
     rubrics = [
         {
             "item": r,
-            "file": catalog.files.get(ref, "-"),
-            "problems": problems_by_file.get(catalog.files.get(ref, ""), []),
+            "file": files.get(ref, "-"),
+            "problems": problems_by_file.get(files.get(ref, ""), []),
             "used_by": _used_by(catalog, ref),
         }
         for ref, r in sorted(catalog.rubrics.items())
     ]
     surveys = [
-        {"item": s, "file": catalog.survey_files.get(s.id, "-")}
+        {"item": s, "file": survey_files.get(s.id, "-")}
         for s in sorted(catalog.surveys.values(), key=lambda s: s.id)
     ]
     # Files that failed to load: they have no entry above, only their problems.

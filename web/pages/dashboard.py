@@ -19,8 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.charts import OTHER_FILL, Bar, Series, bar_chart, weekly_chart
 from store.decision_labels import draft_agreement
-from store.metrics import Metrics, MetricsScope, MetricsSlice, Rate, TrendBy, compute_metrics
-from store.metrics_scope import state_counts
+from store.metrics import (
+    Metrics,
+    MetricsScope,
+    MetricsSlice,
+    Rate,
+    TrendBy,
+    compute_metrics,
+    state_counts,
+)
 from store.metrics_sql import SLICE_COLUMNS
 from store.models import AssessmentRow
 from web.api.metrics import TrendLine, trend_lines, weekly_trends

@@ -71,24 +71,28 @@ async def login(request: Request, context: Context) -> Response:
     if problem:
         return _form(request, context, 403, target, name, problem)
     address, at = address_of(request), sessions.now(request)
-    throttle, keys = throttle_of(request.app), [name_key(name), address_key(address)]
-    wait = throttle.retry_after(keys, at)
-    if wait:
-        error = f"Too many failed sign-ins; try again in {wait} s."
-        page = _form(request, context, 429, target, name, error)
-        page.headers["Retry-After"] = str(wait)
-        return page
-    row = None
-    if name and token:
-        async with context.sessions() as session:
-            row = await user_by_token(session, token)
-    # The same answer for an unknown name and a wrong token: nothing to probe.
-    if row is None or not hmac.compare_digest(row.name.encode(), name.encode()):
-        locked = throttle.failed(keys, at)
+    throttle = throttle_of(request.app)
+    keys = [name_key(name, address), address_key(address)]
+    # One sign-in checked at a time: a burst cannot all pass the lock before any is counted.
+    async with throttle.guard:
+        wait = throttle.retry_after(keys, at)
+        if wait:
+            error = f"Too many failed sign-ins; try again in {wait} s."
+            page = _form(request, context, 429, target, name, error)
+            page.headers["Retry-After"] = str(wait)
+            return page
+        row = None
+        if name and token:
+            async with context.sessions() as session:
+                row = await user_by_token(session, token)
+        # The same answer for an unknown name and a wrong token: nothing to probe.
+        failed = row is None or not hmac.compare_digest(row.name.encode(), name.encode())
+        locked = throttle.failed(keys, at) if failed else 0
+    if failed:
         await record(context, "user.login_failed", name, address, locked_for=locked)
         error = "That name and token do not match a user."
         return _form(request, context, 401, target, name, error)
-    throttle.succeeded(name_key(name))
+    throttle.succeeded(name_key(name, address))
     await record(context, "user.login", row.name, address)
     if target == "/":
         target = HOME.get(row.role, "/")
