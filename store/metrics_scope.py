@@ -44,4 +44,3 @@ class MetricsScope:
 
 
 EVERYTHING = MetricsScope()
-
