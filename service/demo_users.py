@@ -16,10 +16,12 @@ DEFAULT_PEOPLE = [
     ("a-17", "trainee", ["tier1"], []),
 ]
 SHOWN_PER_ROLE = 3
+DEV = "dev"  # the audit actor of the tokens `starter.py dev` issues
 
 
 async def demo_tokens(sessions: async_sessionmaker, catalog: Catalog) -> list[tuple[str, str, str]]:
-    """(name, role, fresh token) for a few users per role; each start issues new tokens."""
+    """(name, role, fresh token) for a few users per role; each start issues new tokens, each
+    audited as `user.token_issued` by `dev`."""
     async with sessions() as session, session.begin():
         for name, role, teams, groups in DEFAULT_PEOPLE:
             if await get_user(session, name) is None:
@@ -30,5 +32,5 @@ async def demo_tokens(sessions: async_sessionmaker, catalog: Catalog) -> list[tu
         users = await list_users(session)
         for role in ("admin", "lead", "trainee"):
             for row in [u for u in users if u.role == role][:SHOWN_PER_ROLE]:
-                out.append((row.name, role, await issue_token(session, row.name)))
+                out.append((row.name, role, await issue_token(session, row.name, by=DEV)))
     return out

@@ -45,7 +45,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_private(path: Path) -> None:
-    """Create `path` empty, readable and writable by its owner only (0600), unless it exists."""
+    """Create `path` empty, readable and writable by its owner only (0600), unless it exists.
+
+    For the SQLite file only, where an empty file is a valid, empty database that SQLite then
+    fills itself. Never for a file whose content must be whole before anyone reads it (a key):
+    write that through the handle that created it (web/serve.py, `secret_key`)."""
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 

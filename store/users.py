@@ -15,7 +15,8 @@ from store.audit import audit
 from store.models import UserRow
 
 TOKEN_PREFIX = "cf_"
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,199}$")
+# \Z, not $: `$` also matches before a final newline, which would let "lee\n" in.
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,199}\Z")
 
 
 class UserError(ValueError):

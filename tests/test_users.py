@@ -49,6 +49,8 @@ async def test_resolving_an_unknown_user_names_them(sessions):
         ("two words", "lead", [], [], "name: "),
         ("-leading-dash", "lead", [], [], "name: "),
         ("x" * 201, "lead", [], [], "name: "),
+        ("lee\n", "lead", [], [], "name: "),
+        ("bob", "lead", ["tier1\n"], [], "team: 'tier1\\n' must be"),
         ("bob", "boss", [], [], "role: must be one of admin, lead, trainee"),
         ("bob", "lead", ["tier 1"], [], "team: 'tier 1' must be"),
         ("bob", "lead", [], ["qa/leads"], "group: 'qa/leads' must be"),
@@ -158,3 +160,21 @@ async def test_a_new_token_a_sign_out_and_a_role_change_each_move_the_session_ve
         ("cli", "user.token_issued", "user:lee", {}),
     ]
     assert token not in repr(entries)
+
+
+async def test_every_token_the_dev_command_shows_is_audited(sessions, catalog):
+    """`starter.py dev` issues new tokens at each start; each issue is in the audit log."""
+    from service.demo_users import demo_tokens
+    from store.audit import audit_log
+    from store.users import user_by_token
+
+    shown = await demo_tokens(sessions, catalog)
+    assert {role for _, role, _ in shown} >= {"admin", "lead"}
+    async with sessions() as session:
+        issued = [
+            (e.actor, e.target) for e in await audit_log(session) if e.action == "user.token_issued"
+        ]
+        for name, _, token in shown:
+            assert (await user_by_token(session, token)).name == name
+    assert sorted(issued) == sorted(("dev", f"user:{name}") for name, _, _ in shown)
+    assert not any(token in repr(issued) for _, _, token in shown)

@@ -1,6 +1,7 @@
 """Who is asking: a bearer token (the API) or a signed, HTTP-only session cookie (the pages,
 web/sessions.py), resolved against the user directory; and the CSRF token that every page form
-carries. Failed bearer tokens count against the client's address (web/throttle.py)."""
+carries. Failed bearer tokens count against the client's address (web/throttle.py); a valid
+one is taken whatever that count."""
 
 from __future__ import annotations
 
@@ -73,6 +74,10 @@ async def _from_bearer(request: Request, context: WebContext, header: str) -> Us
     if scheme.lower() != "bearer" or not token.strip():
         return None
     throttle, address, at = throttle_of(request.app), address_of(request), now(request)
+    # The token is looked up first: a valid one is always taken, even from a locked address
+    # (a NAT, a proxy), so a stranger's wrong tokens never lock out a working client. Only a
+    # failed lookup meets the lock; it is checked and counted with no await in between, so
+    # concurrent failures are each counted and at most the allowance are answered 401.
     async with context.sessions() as session:
         row = await user_by_token(session, token.strip())
     if row is None:

@@ -8,7 +8,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -23,44 +23,59 @@ from web.context import WebContext
 
 MIN_KEY_LENGTH = 32
 KEY_WAIT_SECONDS = 10.0
+KEY_POLL_SECONDS = 0.05
 
 
-def secret_key(settings: Settings) -> str:
+def secret_key(
+    settings: Settings,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> str:
     """COACHFLOW_SECRET_KEY, or one kept in the data folder so sessions survive restarts.
 
-    The file is created 0600 and written through the handle that created it, so no process
-    ever signs with an empty key: another process that finds the file waits until it holds a
-    whole key. A key shorter than MIN_KEY_LENGTH is refused, whatever its source."""
-    if settings.secret_key:
+    The file is created 0600 and written through the handle that created it (O_EXCL), so no
+    process ever signs with an empty key: another process that finds the file waits, up to
+    KEY_WAIT_SECONDS, until it holds a whole key. A key shorter than MIN_KEY_LENGTH is refused,
+    whatever its source, naming where it came from and never showing it."""
+    if settings.secret_key is not None:
         if len(settings.secret_key) < MIN_KEY_LENGTH:
             raise SystemExit(f"COACHFLOW_SECRET_KEY: must be at least {MIN_KEY_LENGTH} characters")
         return settings.secret_key
     path = settings.secret_key_file
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    try:
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _stored_key(path)
-    with os.fdopen(handle, "w") as file:
-        file.write(key)
-        file.flush()
-        os.fsync(file.fileno())
-    return key
-
-
-def _stored_key(path: Path) -> str:
-    deadline = time.monotonic() + KEY_WAIT_SECONDS
+    deadline = clock() + KEY_WAIT_SECONDS
     while True:
-        key = path.read_text().strip()
+        with contextlib.suppress(FileExistsError):
+            return _create_key(path)
+        try:
+            key = path.read_text().strip()
+        except FileNotFoundError:
+            key = ""  # its writer failed and removed it: the next round creates it
         if len(key) >= MIN_KEY_LENGTH:
             return key
-        if time.monotonic() > deadline:
+        if clock() > deadline:
             raise SystemExit(
                 f"the secret key file ({path.name} in COACHFLOW_DATA_DIR) holds no key of "
-                f"{MIN_KEY_LENGTH} characters or more; remove it and a new one is made"
+                f"{MIN_KEY_LENGTH} characters or more; remove it and a new one is made, or set "
+                "COACHFLOW_SECRET_KEY"
             )
-        time.sleep(0.05)
+        sleep(KEY_POLL_SECONDS)
+
+
+def _create_key(path: Path) -> str:
+    """A new key in a new file; FileExistsError when the file is there already. A write that
+    fails removes the file, so it never stays behind empty."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    key = secrets.token_urlsafe(48)
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(key)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return key
 
 
 class _Server(uvicorn.Server):

@@ -13,7 +13,7 @@ from fastapi import Request, Response
 from itsdangerous import BadData, URLSafeSerializer
 
 from store.audit import audit
-from store.users import NAME, TOKEN_PREFIX
+from store.users import NAME, get_user
 from web.auth import mac
 from web.context import WebContext
 from web.sessions import now
@@ -74,10 +74,12 @@ def form_problem(request: Request, context: WebContext, token: str) -> str | Non
 
 
 async def record(context: WebContext, action: str, name: str, address: str, **details: Any) -> None:
-    """One audit entry, in a transaction of its own, and one log line. The name only as a user
-    name could be: anything else (a token pasted into the name field) is recorded as `-`."""
-    shown = name if NAME.match(name) and not name.startswith(TOKEN_PREFIX) else "-"
+    """One audit entry, in a transaction of its own, and one log line. The name only when it is
+    a user's: anything else (a token or a password pasted into the name field, a typo) is
+    recorded and logged as `-`, so what was typed there is never kept."""
     async with context.sessions() as session, session.begin():
+        known = NAME.match(name) is not None and await get_user(session, name) is not None
+        shown = name if known else "-"
         await audit(session, shown, action, f"user:{shown}", {"address": address, **details})
     level = logging.INFO if action == "user.login" else logging.WARNING
     log.log(level, "%s: %r from %s%s", action, shown, address, f" {details}" if details else "")

@@ -7,15 +7,20 @@ keys are kept (the least recently failed go first), so memory stays bounded. A l
 refused before any credential is checked (a valid bearer token is always taken: only failed
 lookups are refused), and refusals do not count as failures. A name is counted per address, so
 nobody elsewhere can lock a user out; the address count caps guesses across names.
+
+Sign-ins from one address are checked one at a time (`one_at_a_time`): each is counted before
+the next is let past the lock, so a burst cannot slip past the count. Every key of a sign-in
+holds its address, so other addresses never wait on it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import math
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -51,7 +56,23 @@ class Throttle:
     def __init__(self, policies: dict[str, Policy] = POLICIES, max_keys: int = MAX_KEYS):
         self.policies, self.max_keys = policies, max_keys
         self._keys: OrderedDict[Key, _Failures] = OrderedDict()
-        self.guard = asyncio.Lock()
+        # address -> (its lock, how many requests hold or wait for it); an entry lives only
+        # while a request from the address is in the block, so this stays bounded too.
+        self._turns: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def one_at_a_time(self, address: str) -> AsyncIterator[None]:
+        """Hold the address's turn: check the lock, check the credential, count the failure
+        inside the block, and no other attempt from the address passes the lock meanwhile."""
+        lock, users = self._turns.setdefault(address, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._turns[address]
 
     def retry_after(self, keys: Iterable[Key], now: float) -> int:
         """Whole seconds until none of the keys is locked; 0 when none is."""

@@ -15,7 +15,7 @@ from domain.events import Message
 from rubrics.case import Case
 from rubrics.checks.base import Outcome, opening
 from rubrics.checks.lexicon import find_phrases
-from rubrics.meaning.acts import ACTS
+from rubrics.meaning.acts import ACTS, RARE
 from rubrics.meaning.find import find_sentences
 
 APPROVALS = (
@@ -53,7 +53,9 @@ def check_policy_exception(spec: PolicyExceptionCheck, case: Case) -> Outcome:
         promises = find_phrases(tuple(spec.promises), replies, skip_negated=True)
     else:
         promising = ACTS["exception_promise"]
-        promises = find_sentences(replies, lambda s: promising(s.text))
+        promises = find_sentences(
+            replies, lambda s: promising(s.text), holds=RARE["exception_promise"]
+        )
     if not promises:
         return Outcome(
             "passed",

@@ -9,7 +9,7 @@ from domain.definitions import ToneCheck
 from rubrics.case import Case
 from rubrics.checks.base import Outcome, opening
 from rubrics.checks.lexicon import find_phrases
-from rubrics.meaning.acts import ACTS
+from rubrics.meaning.acts import ACTS, RARE
 from rubrics.meaning.find import find_sentences
 
 
@@ -18,7 +18,7 @@ def check_tone(spec: ToneCheck, case: Case) -> Outcome:
     if not replies:
         return Outcome("not_scored", "the agent sent no public reply", confidence=0.0)
     blames = ACTS["blame"]
-    hits = find_sentences(replies, lambda s: blames(s.text))
+    hits = find_sentences(replies, lambda s: blames(s.text), holds=RARE["blame"])
     if spec.extra:
         hits += find_phrases(tuple(spec.extra), replies, skip_negated=True)
     if hits:

@@ -338,6 +338,12 @@ def _needled(act: Act, needles: tuple[str, ...]) -> Act:
     return lambda text: holds(text) is not None and act(text)
 
 
+RARE = {
+    "blame": re.compile("|".join(map(re.escape, BLAME_NEEDLES))),
+    "exception_promise": re.compile("|".join(map(re.escape, PROMISE_NEEDLES))),
+}
+"""Acts most messages never perform: a message holding none of their words is not read."""
+
 ACTS: dict[str, Act] = {
     "acknowledgement": _affirmed(ACKNOWLEDGES),
     "next_step": _outside(NEXT_STEP, NOT_A_STEP),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from domain.assessment import MessageEvidence
@@ -12,10 +13,16 @@ MAX_EXCERPTS = 3
 
 
 def find_sentences(
-    messages: list[Message], wanted: Callable[[Sentence], bool], limit: int = MAX_EXCERPTS
+    messages: list[Message],
+    wanted: Callable[[Sentence], bool],
+    limit: int = MAX_EXCERPTS,
+    holds: re.Pattern[str] | None = None,
 ) -> list[MessageEvidence]:
+    """With `holds`, a message whose lower-cased text it does not match is skipped whole."""
     found = []
     for message in messages:
+        if holds is not None and not holds.search(message.body.lower().replace("\u2019", "'")):
+            continue
         for s in sentences(message.body):
             if wanted(s):
                 found.append(

@@ -1,7 +1,8 @@
 """Signing in with a name and a bearer token, signing out, and the start page by role.
 
-A sign-in needs the form's CSRF token (web/signin.py); failures are throttled per name and per
-address (web/throttle.py), and every attempt is audited with the name and the address."""
+A sign-in needs the form's CSRF token (web/signin.py); failures are throttled per name and
+address and per address (web/throttle.py), and every attempt is audited with the name (`-` for
+one that is no user's) and the address."""
 
 from __future__ import annotations
 
@@ -70,24 +71,26 @@ async def login(request: Request, context: Context) -> Response:
     problem = form_problem(request, context, field(form, "csrf"))
     if problem:
         return _form(request, context, 403, target, name, problem)
-    address, at = address_of(request), sessions.now(request)
-    throttle = throttle_of(request.app)
+    address, throttle = address_of(request), throttle_of(request.app)
     keys = [name_key(name, address), address_key(address)]
-    # One sign-in checked at a time: a burst cannot all pass the lock before any is counted.
-    async with throttle.guard:
+    row, failed, locked = None, True, 0
+    # One sign-in from the address at a time, from the lock check to the count: a burst cannot
+    # all pass the lock before any is counted. Other addresses do not wait on it.
+    async with throttle.one_at_a_time(address):
+        at = sessions.now(request)
         wait = throttle.retry_after(keys, at)
-        if wait:
-            error = f"Too many failed sign-ins; try again in {wait} s."
-            page = _form(request, context, 429, target, name, error)
-            page.headers["Retry-After"] = str(wait)
-            return page
-        row = None
-        if name and token:
-            async with context.sessions() as session:
-                row = await user_by_token(session, token)
-        # The same answer for an unknown name and a wrong token: nothing to probe.
-        failed = row is None or not hmac.compare_digest(row.name.encode(), name.encode())
-        locked = throttle.failed(keys, at) if failed else 0
+        if not wait:
+            if name and token:
+                async with context.sessions() as session:
+                    row = await user_by_token(session, token)
+            # The same answer for an unknown name and a wrong token: nothing to probe.
+            failed = row is None or not hmac.compare_digest(row.name.encode(), name.encode())
+            locked = throttle.failed(keys, at) if failed else 0
+    if wait:
+        error = f"Too many failed sign-ins; try again in {wait} s."
+        page = _form(request, context, 429, target, name, error)
+        page.headers["Retry-After"] = str(wait)
+        return page
     if failed:
         await record(context, "user.login_failed", name, address, locked_for=locked)
         error = "That name and token do not match a user."
