@@ -15,6 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from domain.durations import Duration
 
 Cause = Literal["agent_behavior", "policy", "product", "documentation", "staffing", "process"]
+CAUSE_LABELS: dict[str, str] = {
+    "agent_behavior": "agent behaviour",
+    "policy": "policy",
+    "product": "product",
+    "documentation": "documentation",
+    "staffing": "staffing",
+    "process": "process",
+}
 IDENT = r"^[a-z0-9][a-z0-9_-]*$"
 RUBRIC_REF = r"^[a-z0-9][a-z0-9_-]*(@[0-9]+)?$"
 

@@ -18,14 +18,8 @@ from types import TracebackType
 from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-CAUSE_LABELS = {
-    "agent_behavior": "agent behaviour",
-    "policy": "policy",
-    "product": "product",
-    "documentation": "documentation",
-    "staffing": "staffing",
-    "process": "process",
-}
+from domain.definitions import CAUSE_LABELS
+
 TEMPLATE_FILE = "<template>"
 
 OPTIONS = {

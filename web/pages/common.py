@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.datastructures import FormData
 
+from domain.definitions import CAUSE_LABELS
 from web.api.schemas import storable
 from web.auth import User, check_csrf, csrf_token, optional_user
 from web.context import Context
@@ -39,14 +40,6 @@ STATUS_LABELS = {
     "closed_complete": "closed, complete",
     "closed_incomplete": "closed, incomplete",
     "dismissed": "dismissed",
-}
-CAUSE_LABELS = {
-    "agent_behavior": "agent behaviour",
-    "policy": "policy",
-    "product": "product",
-    "documentation": "documentation",
-    "staffing": "staffing",
-    "process": "process",
 }
 # Flags that put an assessment at the top of the queue; shown in red.
 RISK_FLAGS = frozenset(
