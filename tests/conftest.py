@@ -214,6 +214,33 @@ def web_context(web_settings, dev_client, sessions, catalog, task_queue):
 
 
 @pytest.fixture
+def folders(tmp_path: Path):
+    """Copies of the bundled definition folders (opportunities, rubrics, surveys)."""
+    from tests.definition_files import copy_definitions
+
+    root = tmp_path / "definitions"
+    root.mkdir()
+    return copy_definitions(root)
+
+
+@pytest.fixture
+async def editable_app(web_settings, folders, dev_client, worker, sessions, task_queue):
+    """`web_app`, with COACHFLOW_*_DIR pointing at `folders`, so admin changes land there."""
+    from tests.app_support import editable_app as app_with_folders
+
+    return app_with_folders(web_settings, folders, dev_client, sessions, task_queue)
+
+
+@pytest.fixture
+async def api(editable_app) -> AsyncIterator:
+    """An HTTP client on `editable_app`."""
+    from tests.app_support import http_client
+
+    async with http_client(editable_app) as client:
+        yield client
+
+
+@pytest.fixture
 async def web_app(web_context, worker):
     """The web app on the real dev server, a running worker and the test database."""
     from web.app import create_app

@@ -19,32 +19,13 @@ from domain.yamlsource import Problem
 from opportunities.editor import Folders as EditorFolders
 from tests.app_support import editable_app as app_with_folders
 from tests.app_support import http_client, post_login
-from tests.definition_files import ANY_CSAT, Folders, copy_definitions, line_of
+from tests.definition_files import ANY_CSAT, line_of
 from tests.factories import event_dict
 from tests.helpers import assessment_of, bearer, until_drafted
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 YAML = {"Content-Type": "text/yaml"}
 OVERRIDE = {"action": "override", "scores": {"empathy": 0}, "reason": "no empathy in reply 2"}
-
-
-@pytest.fixture
-def folders(tmp_path: Path) -> Folders:
-    root = tmp_path / "definitions"
-    root.mkdir()
-    return copy_definitions(root)
-
-
-@pytest.fixture
-async def editable_app(web_settings, folders, dev_client, worker, sessions, task_queue):
-    """conftest's `web_app`, with COACHFLOW_*_DIR pointing at copies of the bundled folders."""
-    return app_with_folders(web_settings, folders, dev_client, sessions, task_queue)
-
-
-@pytest.fixture
-async def api(editable_app) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(editable_app) as client:
-        yield client
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -17,8 +16,6 @@ import pytest
 
 from opportunities.catalog import load_catalog
 from rubrics import BUNDLED_DIR as RUBRICS
-from tests.app_support import editable_app as app_with_folders
-from tests.app_support import http_client
 from tests.definition_files import Folders, copy_definitions, line_of
 from tests.helpers import bearer
 
@@ -34,9 +31,7 @@ CRITERIA = ("empathy", "ownership", "greeting_closing", "tone", "no_unapproved_e
 
 @pytest.fixture
 def defs(tmp_path: Path) -> Folders:
-    folders = copy_definitions(tmp_path)
-    (folders[1] / EXAMPLES).write_bytes(BUNDLED_EXAMPLES.read_bytes())
-    return folders
+    return copy_definitions(tmp_path)
 
 
 def cases() -> list[dict]:
@@ -226,22 +221,6 @@ def test_a_bar_that_no_example_tests_is_reported(defs):
 
 
 # --- the admin API --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def folders(tmp_path: Path) -> Folders:
-    root = tmp_path / "definitions"
-    root.mkdir()
-    folders = copy_definitions(root)
-    (folders[1] / EXAMPLES).write_bytes(BUNDLED_EXAMPLES.read_bytes())
-    return folders
-
-
-@pytest.fixture
-async def api(web_settings, folders, dev_client, sessions, task_queue) -> AsyncIterator:
-    app = app_with_folders(web_settings, folders, dev_client, sessions, task_queue)
-    async with http_client(app) as client:
-        yield client
 
 
 def invalid(response: httpx.Response) -> list[str]:

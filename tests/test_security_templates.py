@@ -17,7 +17,6 @@ from opportunities.catalog import load_catalog
 from opportunities.editor import Folders as EditorFolders
 from opportunities.live import LiveCatalog, fingerprint
 from rubrics.notes import TEMPLATE_FAILED, render_notes
-from tests.app_support import editable_app as app_with_folders
 from tests.app_support import http_client
 from tests.definition_files import Folders, catalog_problems, copy_definitions, edit, line_of
 from tests.drafting import draft_event
@@ -170,20 +169,6 @@ def test_a_note_is_plain_text_not_html_escaped():
 
 
 # --- through the admin API and a running worker --------------------------------------------------
-
-
-@pytest.fixture
-def folders(tmp_path: Path) -> Folders:
-    root = tmp_path / "definitions"
-    root.mkdir()
-    return copy_definitions(root)
-
-
-@pytest.fixture
-async def api(web_settings, folders, dev_client, worker, sessions, task_queue) -> AsyncIterator:
-    app = app_with_folders(web_settings, folders, dev_client, sessions, task_queue)
-    async with http_client(app) as client:
-        yield client
 
 
 def _probe(folders: Folders, version: int, name: str = "Probe", templates: str = "") -> str:

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import tracemalloc
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from domain.yamlsource import (
     load_yaml,
 )
 from opportunities.catalog import load_catalog
-from tests.app_support import editable_app, files, http_client
+from tests.app_support import files
 from tests.definition_files import Folders, copy_definitions
 from tests.helpers import bearer
 
@@ -149,20 +148,6 @@ def test_the_catalog_and_check_report_a_bomb_and_load_the_rest(tmp_path):
     )
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"definitions/opportunities/bomb.yaml:1: {REFUSED}" in run.stdout
-
-
-@pytest.fixture
-def folders(tmp_path: Path) -> Folders:
-    root = tmp_path / "definitions"
-    root.mkdir()
-    return copy_definitions(root)
-
-
-@pytest.fixture
-async def api(web_settings, folders, dev_client, worker, sessions, task_queue) -> AsyncIterator:
-    app = editable_app(web_settings, folders, dev_client, sessions, task_queue)
-    async with http_client(app) as client:
-        yield client
 
 
 async def test_a_billion_laughs_uploaded_is_refused_in_bounded_memory(api, tokens, folders):
