@@ -15,6 +15,7 @@ from activities.llm_client import LlmClient
 from domain.assessment import Draft, Trainee
 from domain.coaching import DraftRequest, SavedAssessment, SaveDraftRequest
 from domain.config import DRAFT_ASSESSMENT, SAVE_DRAFT
+from domain.definitions import Rubric
 from domain.events import Ticket
 from redaction import redact_ticket_with_maps
 from rubrics.case import Case, facts_for, trainee_of
@@ -59,17 +60,22 @@ def _with_team(trainee: Trainee | None, team: str | None) -> Trainee | None:
     return trainee.model_copy(update={"team": team})
 
 
+async def with_llm_verdicts(llm: LlmClient | None, rubric: Rubric, case: Case) -> Case:
+    """The case with the model's verdict on each `kind: llm` criterion, when there is a model."""
+    criteria = [c for c in rubric.criteria if c.check.kind == "llm"]
+    if not criteria or llm is None:
+        return case
+    outcomes = await asyncio.gather(*(llm.judge(c, case) for c in criteria))
+    return replace(case, llm={c.id: o for c, o in zip(criteria, outcomes, strict=True)})
+
+
 class DraftingActivities:
     def __init__(self, sessions: async_sessionmaker, llm: LlmClient | None = None):
         self.sessions = sessions
         self.llm = llm
 
     async def _llm_verdicts(self, req: DraftRequest, case: Case) -> Case:
-        criteria = [c for c in req.rubric.criteria if c.check.kind == "llm"]
-        if not criteria or self.llm is None:
-            return case
-        outcomes = await asyncio.gather(*(self.llm.judge(c, case) for c in criteria))
-        return replace(case, llm={c.id: o for c, o in zip(criteria, outcomes, strict=True)})
+        return await with_llm_verdicts(self.llm, req.rubric, case)
 
     @activity.defn(name=DRAFT_ASSESSMENT)
     async def draft_assessment(self, req: DraftRequest) -> Draft:

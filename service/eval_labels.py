@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from activities.drafting import DraftingActivities
+from activities.drafting import with_llm_verdicts
 from activities.llm_client import LlmClient
 from domain.definitions import Opportunity, Rubric
 from domain.errors import FieldError
@@ -60,9 +60,8 @@ def read_labelled(path: Path, catalog: Catalog, rubric: Rubric | None) -> list[P
 
 async def drafted(cases: list[Prepared], llm: LlmClient | None) -> list[Labelled]:
     """Each case drafted as the workflow drafts it, against its labels."""
-    step = DraftingActivities(None, llm)  # type: ignore[arg-type]
     out = []
     for case in cases:
-        built = await step._llm_verdicts(case.request, redacted_case(case))
+        built = await with_llm_verdicts(llm, case.request.rubric, redacted_case(case))
         out.append(labelled(case, built))
     return out
